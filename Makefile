@@ -1,0 +1,46 @@
+# bpfsh: `make run` and `make test` set up a fresh Debian 12 machine (as root) and go.
+SHELL := /bin/bash
+DEBIAN_PACKAGES := libbpf-dev libelf-dev libedit-dev zlib1g-dev clang-19 pkg-config bpftool bpftrace \
+                   systemtap-sdt-dev tmux gcc make
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: all deps mounts build release run test unit bench clean
+
+all: build
+
+# Install only what is missing: a warm machine pays one dpkg query per package.
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# tracefs and debugfs are not mounted at boot on every machine.
+mounts:
+	@mountpoint -q /sys/kernel/tracing || $(SUDO) mount -t tracefs nodev /sys/kernel/tracing
+	@mountpoint -q /sys/kernel/debug || $(SUDO) mount -t debugfs nodev /sys/kernel/debug
+
+build: deps mounts
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: deps mounts
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+run: release
+	.build/release/bpfsh
+
+# The whole suite: unit tests everywhere, integration tests against the running kernel.
+test: deps mounts
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
+	@leftover=$$(bpftool prog show 2>/dev/null | grep -c ' name bpfsh_' || true); \
+	if [ "$$leftover" != "0" ]; then echo "FAIL: $$leftover bpfsh programs still loaded after the tests"; bpftool prog show | grep -A2 ' name bpfsh_'; exit 1; fi
+
+bench: release
+	BPFSH=.build/release/bpfsh bash bench/run.sh
+
+clean:
+	rm -rf .build bench/out

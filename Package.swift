@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bpfsh",
+    products: [
+        .executable(name: "bpfsh", targets: ["bpfsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev"])]),
+        .systemLibrary(name: "CLibElf", path: "Sources/CLibElf", pkgConfig: "libelf",
+                       providers: [.apt(["libelf-dev"])]),
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CShim", dependencies: ["CLibBPF", "CLibEdit"], path: "Sources/CShim"),
+        .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CShim"],
+                path: "Sources/BPFShell"),
+        .executableTarget(name: "bpfsh", dependencies: [
+            "BPFShell",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/bpfsh"),
+        .testTarget(name: "BPFShellTests", dependencies: ["BPFShell"], path: "Tests/BPFShellTests",
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,73 @@
+/// Finds what a probe body refers to, without compiling it: identifiers (to declare
+/// only the session maps it names) and map operations (to check their first argument
+/// names a map of the right kind before clang gives a cryptic error).
+public struct BodyScanner {
+    public struct MapUse: Equatable, Sendable {
+        public var operation: String
+        public var mapName: String
+        /// Where the map name was typed, in the cell.
+        public var range: SourceRange
+    }
+
+    public static let mapOperations: Set<String> = ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist"]
+
+    public private(set) var identifiers: Set<String> = []
+    public private(set) var mapUses: [MapUse] = []
+
+    /// Scans `block`, reporting ranges in the coordinates of the cell it was typed in.
+    public init(_ block: CodeBlock) {
+        let bytes = Array(block.text.utf8)
+        var tokens: [(text: String, offset: Int)] = []
+        var lexer = CLexer()
+        _ = lexer.feed(UInt8(ascii: "{"), next: nil) // inside a block: C comments and strings apply
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let next = index + 1 < bytes.count ? bytes[index + 1] : nil
+            let (isCode, skip) = lexer.feed(byte, next: next)
+            if isCode, Self.isIdentifierStart(byte) {
+                var end = index + 1
+                while end < bytes.count, Self.isIdentifierStart(bytes[end]) || (bytes[end] >= 48 && bytes[end] <= 57) {
+                    end += 1
+                }
+                tokens.append((String(decoding: bytes[index..<end], as: UTF8.self), index))
+                index = end
+                continue
+            }
+            if isCode, byte == UInt8(ascii: "(") || byte == UInt8(ascii: ",") {
+                tokens.append((String(UnicodeScalar(byte)), index))
+            }
+            if isCode, !(byte == 32 || byte == 9 || byte == 10 || byte == 13) && byte != UInt8(ascii: "(")
+                && byte != UInt8(ascii: ",") {
+                tokens.append((String(UnicodeScalar(byte)), index))
+            }
+            index += 1 + skip
+        }
+        identifiers = Set(tokens.map(\.text).filter { $0.first.map { Self.isIdentifierStart(UInt8(ascii: $0.unicodeScalars.first ?? "_")) } ?? false })
+        for position in tokens.indices where position + 2 < tokens.count {
+            let name = tokens[position].text
+            guard Self.mapOperations.contains(name), tokens[position + 1].text == "(" else { continue }
+            // Skip member accesses like `x.count(` or `p->set(`.
+            if position > 0, [".", ">"].contains(tokens[position - 1].text) { continue }
+            let argument = tokens[position + 2]
+            guard let first = argument.text.unicodeScalars.first, first.isASCII,
+                  Self.isIdentifierStart(UInt8(first.value)) else { continue }
+            mapUses.append(MapUse(operation: name, mapName: argument.text,
+                                  range: Self.range(of: argument.offset, length: argument.text.utf8.count,
+                                                    in: bytes, block: block)))
+        }
+    }
+
+    static func isIdentifierStart(_ byte: UInt8) -> Bool {
+        (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+    }
+
+    /// Converts an offset inside the block's text into the cell's line and column.
+    static func range(of offset: Int, length: Int, in bytes: [UInt8], block: CodeBlock) -> SourceRange {
+        var line = block.start.line, column = block.start.column
+        for byte in bytes[0..<offset] {
+            if byte == 10 { line += 1; column = 1 } else { column += 1 }
+        }
+        return SourceRange(line: line, column: column, length: length)
+    }
+}

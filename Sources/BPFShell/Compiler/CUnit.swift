@@ -1,0 +1,187 @@
+/// C typed by the user, with the cell it came from, so clang's positions map back.
+public struct UserCode: Equatable, Sendable {
+    public var cell: Int
+    public var block: CodeBlock
+
+    public init(cell: Int, block: CodeBlock) {
+        self.cell = cell
+        self.block = block
+    }
+
+    /// The file name `#line` gives this cell; clang reports errors against it.
+    public static func fileName(cell: Int) -> String { "bpfsh-cell-\(cell)" }
+
+    public static func cell(fromFileName name: String) -> Int? {
+        guard name.hasPrefix("bpfsh-cell-") else { return nil }
+        return Int(name.dropFirst("bpfsh-cell-".count))
+    }
+}
+
+/// A session map as the C unit declares it, with the number its counters use.
+public struct MapDefinition: Equatable, Sendable {
+    public var decl: MapDecl
+    public var id: Int
+
+    public init(decl: MapDecl, id: Int) {
+        self.decl = decl
+        self.id = id
+    }
+}
+
+/// A complete translation unit and the program names the loader should look up.
+public struct GeneratedUnit: Equatable, Sendable {
+    public var text: String
+    /// One per attach point, in order.
+    public var programNames: [String]
+}
+
+/// Writes C line by line, so `#line` resets can name the generated file's real line.
+struct CWriter {
+    private(set) var text = ""
+    private(set) var line = 1
+    static let generatedFileName = "bpfsh-generated.c"
+
+    mutating func emit(_ content: String) {
+        text += content
+        text += "\n"
+        line += content.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    }
+
+    /// Emits user code so that clang reports it at the line and column it was typed.
+    mutating func emitUser(_ code: UserCode) {
+        emit("#line \(code.block.start.line) \"\(UserCode.fileName(cell: code.cell))\"")
+        emit(String(repeating: " ", count: max(0, code.block.start.column - 1)) + code.block.text)
+        emit("#line \(line + 1) \"\(Self.generatedFileName)\"")
+    }
+}
+
+/// Builds translation units from typed pieces: never by string replacement.
+public enum CUnitBuilder {
+    /// A unit that only declares maps: loading it creates them, with BTF for their types.
+    public static func mapUnit(cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
+        var writer = header(cBlocks: cBlocks, probeID: 0)
+        for map in maps { emitMap(map, into: &writer) }
+        return GeneratedUnit(text: writer.text, programNames: [])
+    }
+
+    /// A unit that checks a `c { }` block compiles on top of the earlier ones.
+    public static func cBlockUnit(cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
+        mapUnit(cBlocks: cBlocks, maps: maps)
+    }
+
+    /// One function per attach point, all with the same body.
+    public static func probeUnit(probeID: Int, name: String, points: [AttachPoint], body: UserCode,
+                                 cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
+        var writer = header(cBlocks: cBlocks, probeID: probeID)
+        for map in maps { emitMap(map, into: &writer) }
+        // Record structs come first: a struct first named in a parameter list is scoped to it.
+        var emittedStructs = Set<String>()
+        for point in points {
+            if case let .tracepoint(format) = point.context, emittedStructs.insert(format.structName).inserted {
+                writer.emit("")
+                writer.emit(format.cDeclaration)
+            }
+        }
+        var programNames: [String] = []
+        for (index, point) in points.enumerated() {
+            let function = points.count == 1 ? "bpfsh_\(name)" : "bpfsh_\(name)_\(index)"
+            programNames.append(function)
+            writer.emit("")
+            writer.emit("/* \(point.description) */")
+            writer.emit("SEC(\"\(point.sectionName)\")")
+            switch point.context {
+            case let .tracepoint(format):
+                writer.emit("int \(function)(struct \(format.structName) *args)")
+                writer.emit("{")
+                emitBody(body, probeID: probeID, into: &writer)
+                writer.emit("}")
+            case .rawTracepoint:
+                writer.emit("int \(function)(struct bpf_raw_tracepoint_args *ctx)")
+                writer.emit("{")
+                for i in 0..<12 { writer.emit("#define arg\(i) (ctx->args[\(i)])") }
+                emitBody(body, probeID: probeID, into: &writer)
+                for i in 0..<12 { writer.emit("#undef arg\(i)") }
+                writer.emit("}")
+            case let .typed(parameters):
+                let list = ([function] + parameters.map(\.declaration)).joined(separator: ", ")
+                writer.emit("int BPF_PROG(\(list))")
+                writer.emit("{")
+                emitBody(body, probeID: probeID, into: &writer)
+                writer.emit("}")
+            }
+        }
+        return GeneratedUnit(text: writer.text, programNames: programNames)
+    }
+
+    private static func header(cBlocks: [UserCode], probeID: Int) -> CWriter {
+        var writer = CWriter()
+        writer.emit("/* generated by bpfsh: the prelude comes from the precompiled header */")
+        writer.emit("#define BPFSH_PROBE_ID \(probeID)")
+        for block in cBlocks {
+            writer.emitUser(block)
+        }
+        return writer
+    }
+
+    private static func emitBody(_ body: UserCode, probeID: Int, into writer: inout CWriter) {
+        writer.emit("    bpfsh_counter_add(\(Prelude.firstProbeSlot + probeID - 1), 1);")
+        writer.emit("    {")
+        writer.emitUser(body)
+        writer.emit("    }")
+        writer.emit("    return 0;")
+    }
+
+    static func emitMap(_ map: MapDefinition, into writer: inout CWriter) {
+        let decl = map.decl
+        let name = decl.name
+        writer.emit("")
+        writer.emit("/* \(decl.declaration) */")
+        writer.emit("enum { bpfsh_map_id_\(name) = \(map.id) };")
+        let layout = MapLayout(decl)
+        if let prologue = layout.prologue { writer.emit(prologue) }
+        writer.emit("struct {")
+        writer.emit("    __uint(type, \(layout.mapType));")
+        writer.emit("    __uint(max_entries, \(decl.maxEntries));")
+        writer.emit("    __type(key, \(layout.keyType));")
+        writer.emit("    __type(value, \(layout.valueType));")
+        writer.emit("} \(name) SEC(\".maps\");")
+    }
+
+}
+
+/// How a map kind is laid out in the kernel.
+public struct MapLayout: Equatable, Sendable {
+    public var mapType: String
+    public var keyType: String
+    public var valueType: String
+    public var isPerCPU: Bool
+    /// Declarations the map needs before it (a histogram key struct, lhist bounds).
+    public var prologue: String?
+
+    public init(_ decl: MapDecl) {
+        prologue = nil
+        switch decl.kind {
+        case let .hash(key, value):
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_HASH", key, value, false)
+        case let .count(key?):
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_PERCPU_HASH", key, "u64", true)
+        case .count(nil), .hist(nil), .lhist:
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_PERCPU_ARRAY", "u32", "u64", true)
+        case let .hist(key?):
+            let keyStruct = "struct bpfsh_hist_key_\(decl.name)"
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_PERCPU_HASH", keyStruct, "u64", true)
+            prologue = "\(keyStruct) { \(key) key; u32 slot; };"
+        case let .array(value):
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_ARRAY", "u32", value, false)
+        }
+        if case let .lhist(min, max, step) = decl.kind {
+            let name = decl.name
+            prologue = """
+            #define bpfsh_lhist_min_\(name) (\(min)LL)
+            #define bpfsh_lhist_max_\(name) (\(max)LL)
+            #define bpfsh_lhist_step_\(name) (\(step)ULL)
+            #define bpfsh_lhist_last_\(name) (\(decl.maxEntries - 1))
+            """
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// One line of clang's diagnostics, located in the user's cell when it points there.
+public struct ClangMessage: Equatable, Sendable {
+    public var severity: Diagnostic.Severity
+    public var message: String
+    /// The cell the position refers to, nil when clang points into generated code.
+    public var cell: Int?
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    /// Parses `file:line:col: error: message` lines; other lines (source excerpts,
+    /// carets, "N errors generated") are clang's own rendering and are dropped.
+    public static func parse(_ output: String) -> [ClangMessage] {
+        var messages: [ClangMessage] = []
+        for raw in output.split(separator: "\n") {
+            let line = String(raw)
+            let parts = line.split(separator: ":", maxSplits: 4, omittingEmptySubsequences: false)
+            guard parts.count == 5, let lineNumber = Int(parts[1]), let column = Int(parts[2]) else { continue }
+            let kind = parts[3].trimmingCharacters(in: .whitespaces)
+            let severity: Diagnostic.Severity
+            switch kind {
+            case "error", "fatal error": severity = .error
+            case "warning": severity = .warning
+            case "note": severity = .note
+            default: continue
+            }
+            let file = String(parts[0])
+            messages.append(ClangMessage(severity: severity, message: parts[4].trimmingCharacters(in: .whitespaces),
+                                         cell: UserCode.cell(fromFileName: file), file: file,
+                                         line: lineNumber, column: column))
+        }
+        return messages
+    }
+}
+
+/// clang refused the unit; the messages say why.
+public struct CompileFailure: Error, Sendable {
+    public var messages: [ClangMessage]
+    /// clang's full output, for messages that point into generated code.
+    public var output: String
+}

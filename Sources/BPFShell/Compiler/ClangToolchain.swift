@@ -1,0 +1,90 @@
+import Foundation
+
+/// The clang that compiles probes: `$BPFSH_CLANG`, else the newest clang on PATH
+/// whose registered targets include BPF.
+public struct ClangToolchain: Sendable {
+    public var path: String
+    /// Distinguishes compilers for the caches (a PCH only loads in the clang that built it).
+    public var identity: String
+
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Diagnostic) -> ClangToolchain {
+        if let explicit = environment["BPFSH_CLANG"], !explicit.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: explicit) else {
+                throw .error("BPFSH_CLANG is set to '\(explicit)', which is not an executable file")
+            }
+            guard hasBPFTarget(explicit) else {
+                throw .error("BPFSH_CLANG ('\(explicit)') has no BPF target",
+                             hint: "use Debian's clang (apt-get install clang-19)")
+            }
+            return ClangToolchain(path: explicit, identity: identity(of: explicit))
+        }
+        let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        var candidates: [(version: Int, path: String)] = []
+        for directory in directories {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            for name in names where name == "clang" || name.hasPrefix("clang-") {
+                let suffix = name.dropFirst("clang".count).dropFirst()
+                let version = suffix.isEmpty ? 0 : (Int(suffix) ?? -1)
+                let path = directory + "/" + name
+                if version >= 0, FileManager.default.isExecutableFile(atPath: path) {
+                    candidates.append((version, path))
+                }
+            }
+        }
+        // Newest first; an unversioned `clang` is tried last, it is usually an alias.
+        for candidate in candidates.sorted(by: { $0.version > $1.version }) where hasBPFTarget(candidate.path) {
+            return ClangToolchain(path: candidate.path, identity: identity(of: candidate.path))
+        }
+        throw .error("no clang with the BPF target was found on PATH",
+                     hint: "install one with: apt-get install clang-19   (or set BPFSH_CLANG=/path/to/clang)")
+    }
+
+    static func hasBPFTarget(_ path: String) -> Bool {
+        guard let outcome = try? ProcessRunner.run(path, ["-print-targets"]), outcome.status == 0 else { return false }
+        return outcome.output.contains("bpf ")
+    }
+
+    static func identity(of path: String) -> String {
+        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(path)|\(resolved)|\(size)|\(Int(modified))"
+    }
+
+    /// Flags shared by the precompiled header and every unit: they must match exactly.
+    var commonFlags: [String] {
+        ["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-fno-color-diagnostics",
+         "-Wno-unused-variable", "-Wno-unused-function", "-Wno-compare-distinct-pointer-types",
+         "-Wno-gnu-variable-sized-type-not-at-end", "-Wno-address-of-packed-member",
+         "-idirafter", "/usr/include"]
+    }
+}
+
+/// A stable 64-bit FNV-1a hash for cache keys (not for security).
+public struct StableHash {
+    private(set) var value: UInt64 = 0xcbf29ce484222325
+
+    public init() {}
+
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var hash = value
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100000001b3
+        }
+        value = hash
+    }
+
+    public mutating func add(_ text: String) {
+        var copy = text
+        copy.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+        // A separator, so ("ab", "c") and ("a", "bc") hash differently.
+        value = (value ^ 0xff) &* 0x100000001b3
+    }
+
+    public var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

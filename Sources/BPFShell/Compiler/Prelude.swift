@@ -1,0 +1,168 @@
+/// The header every probe is compiled against, built once per kernel into a
+/// precompiled header. It holds the session's internal maps and the built-ins.
+enum Prelude {
+    /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
+    static let version = 3
+
+    /// Per-CPU counter slots in `bpfsh_counters`.
+    static let lostEventsSlot = 0
+    static let firstProbeSlot = 1
+    static let firstMapErrorSlot = 4096
+    static let counterSlots = 8192
+    /// Bytes of formatted text one print() can produce.
+    static let messageCapacity = 256
+    static let eventsMapName = "bpfsh_events"
+    static let countersMapName = "bpfsh_counters"
+
+    static let text = """
+    #ifndef BPFSH_PRELUDE_H
+    #define BPFSH_PRELUDE_H
+    #include "vmlinux.h"
+    #include <bpf/bpf_helpers.h>
+    #include <bpf/bpf_tracing.h>
+    #include <bpf/bpf_core_read.h>
+
+    char LICENSE[] SEC("license") = "GPL";
+
+    /* Session-wide maps: every object binds these to the session's own fds. */
+    struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, 4096 * 1024);
+    } bpfsh_events SEC(".maps");
+
+    /* Slot 0: print() records lost; 1..4095: hits per probe; 4096+: failed map updates per map. */
+    struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, \(counterSlots));
+        __type(key, u32);
+        __type(value, u64);
+    } bpfsh_counters SEC(".maps");
+
+    typedef struct { char str[16]; } comm_t;
+
+    struct bpfsh_event {
+        u32 probe;
+        u32 length;
+        char text[\(messageCapacity)];
+    };
+
+    /* Function-like macros only expand before '(' so `u32 pid = pid();` and `.pid` keep working. */
+    #define pid() ((u32)(bpf_get_current_pid_tgid() >> 32))
+    #define tid() ((u32)bpf_get_current_pid_tgid())
+    #define uid() ((u32)bpf_get_current_uid_gid())
+    #define gid() ((u32)(bpf_get_current_uid_gid() >> 32))
+    #define cpu() ((u32)bpf_get_smp_processor_id())
+    #define nsecs() bpf_ktime_get_ns()
+    #define comm() ({ comm_t ___c; bpf_get_current_comm(___c.str, sizeof(___c.str)); ___c; })
+
+    static __always_inline void bpfsh_counter_add(u32 slot, u64 n)
+    {
+        /* A per-CPU array lookup is inlined by the verifier: a few instructions. */
+        u64 *counter = bpf_map_lookup_elem(&bpfsh_counters, &slot);
+        if (counter)
+            *counter += n;
+    }
+
+    /* floor(log2(v)), 0 for 0: a binary search over the bits, no loop for the verifier to bound. */
+    static __always_inline u32 bpfsh_log2(u64 v)
+    {
+        u32 r = 0, s;
+        s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+        s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+        s = (v > 0xFF) << 3; v >>= s; r |= s;
+        s = (v > 0xF) << 2; v >>= s; r |= s;
+        s = (v > 0x3) << 1; v >>= s; r |= s;
+        return r | (u32)(v >> 1);
+    }
+
+    /* Adds n to the u64 at key, creating it at 0 first. A full map counts a failure the shell reports. */
+    static __always_inline void bpfsh_add(void *map, const void *key, u64 n, u32 map_id)
+    {
+        u64 *value = bpf_map_lookup_elem(map, key);
+        if (!value) {
+            u64 zero = 0;
+            bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+            value = bpf_map_lookup_elem(map, key);
+            if (!value) {
+                bpfsh_counter_add(\(firstMapErrorSlot) + map_id, 1);
+                return;
+            }
+        }
+        *value += n;
+    }
+
+    static __always_inline void bpfsh_slot_add(void *map, u32 slot)
+    {
+        u64 *value = bpf_map_lookup_elem(map, &slot);
+        if (value)
+            *value += 1;
+    }
+
+    static __always_inline u32 bpfsh_linear_slot(s64 v, s64 min, s64 max, u64 step, u32 last)
+    {
+        if (v < min)
+            return 0;
+        if (v >= max)
+            return last;
+        /* Unsigned division: BPF has no signed divide before cpu v4. */
+        return (u32)((u64)(v - min) / step) + 1;
+    }
+
+    #define bpfsh_key_t(m) typeof(*(m).key)
+    #define bpfsh_value_t(m) typeof(*(m).value)
+
+    #define count(m, k) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })
+    #define sum(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })
+    #define set(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_value_t(m) ___v = (v); \\
+        if (bpf_map_update_elem(&(m), &___k, &___v, BPF_ANY)) \\
+            bpfsh_counter_add(\(firstMapErrorSlot) + bpfsh_map_id_##m, 1); })
+    #define get(m, k) ({ bpfsh_key_t(m) ___k = (k); (bpfsh_value_t(m) *)bpf_map_lookup_elem(&(m), &___k); })
+    #define del(m, k) ({ bpfsh_key_t(m) ___k = (k); (void)bpf_map_delete_elem(&(m), &___k); })
+    #define hist(m, v) bpfsh_slot_add(&(m), bpfsh_log2((u64)(v)))
+    #define hist_by(m, k, v) ({ bpfsh_key_t(m) ___k; __builtin_memset(&___k, 0, sizeof(___k)); \\
+        ___k.key = (k); ___k.slot = bpfsh_log2((u64)(v)); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })
+    #define lhist(m, v) bpfsh_slot_add(&(m), bpfsh_linear_slot((s64)(v), bpfsh_lhist_min_##m, \\
+        bpfsh_lhist_max_##m, bpfsh_lhist_step_##m, bpfsh_lhist_last_##m))
+
+    /* print(): formatted in the kernel by bpf_snprintf into a ring buffer record. */
+    #define print(fmt, args...) ({ \\
+        struct bpfsh_event *___e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0); \\
+        if (___e) { \\
+            ___e->probe = BPFSH_PROBE_ID; \\
+            long ___n = BPF_SNPRINTF(___e->text, sizeof(___e->text), fmt, ##args); \\
+            ___e->length = ___n > 0 ? (u32)___n : 0; \\
+            bpf_ringbuf_submit(___e, 0); \\
+        } else { \\
+            bpfsh_counter_add(\(lostEventsSlot), 1); \\
+        } })
+
+    /* Constants BTF cannot carry (it has no macros), as bpftrace and bcc users expect. */
+    \(constants)
+
+    #endif
+    """
+
+    static let constants: String = {
+        let table: [(String, Int)] = [
+            ("O_RDONLY", 0), ("O_WRONLY", 0o1), ("O_RDWR", 0o2), ("O_CREAT", 0o100), ("O_EXCL", 0o200),
+            ("O_NOCTTY", 0o400), ("O_TRUNC", 0o1000), ("O_APPEND", 0o2000), ("O_NONBLOCK", 0o4000),
+            ("O_DSYNC", 0o10000), ("O_DIRECT", 0o40000), ("O_LARGEFILE", 0o100000), ("O_DIRECTORY", 0o200000),
+            ("O_NOFOLLOW", 0o400000), ("O_NOATIME", 0o1000000), ("O_CLOEXEC", 0o2000000), ("O_PATH", 0o10000000),
+            ("O_TMPFILE", 0o20200000),
+            ("AF_UNSPEC", 0), ("AF_UNIX", 1), ("AF_INET", 2), ("AF_INET6", 10), ("AF_NETLINK", 16), ("AF_PACKET", 17),
+            ("TASK_RUNNING", 0), ("TASK_INTERRUPTIBLE", 1), ("TASK_UNINTERRUPTIBLE", 2), ("__TASK_STOPPED", 4),
+            ("__TASK_TRACED", 8), ("EXIT_DEAD", 16), ("EXIT_ZOMBIE", 32), ("TASK_DEAD", 128),
+            ("EPERM", 1), ("ENOENT", 2), ("ESRCH", 3), ("EINTR", 4), ("EIO", 5), ("ENXIO", 6), ("E2BIG", 7),
+            ("ENOEXEC", 8), ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13),
+            ("EFAULT", 14), ("EBUSY", 16), ("EEXIST", 17), ("EXDEV", 18), ("ENODEV", 19), ("ENOTDIR", 20),
+            ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24), ("ENOTTY", 25), ("EFBIG", 27),
+            ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EMLINK", 31), ("EPIPE", 32), ("ERANGE", 34),
+            ("EDEADLK", 35), ("ENAMETOOLONG", 36), ("ENOSYS", 38), ("ENOTEMPTY", 39), ("ELOOP", 40),
+            ("ENOTSOCK", 88), ("EOPNOTSUPP", 95), ("EADDRINUSE", 98), ("EADDRNOTAVAIL", 99),
+            ("ENETUNREACH", 101), ("ECONNABORTED", 103), ("ECONNRESET", 104), ("ETIMEDOUT", 110),
+            ("ECONNREFUSED", 111), ("EALREADY", 114), ("EINPROGRESS", 115),
+            ("PAGE_SIZE", 4096), ("PAGE_SHIFT", 12),
+        ]
+        return table.map { "#ifndef \($0.0)\n#define \($0.0) \($0.1)\n#endif" }.joined(separator: "\n")
+    }()
+}

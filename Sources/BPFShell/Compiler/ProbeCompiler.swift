@@ -1,0 +1,104 @@
+import Foundation
+
+/// An ELF object ready for libbpf, and what it cost.
+public struct CompiledObject: Sendable {
+    public var elf: [UInt8]
+    public var warnings: [ClangMessage]
+    public var milliseconds: Double
+    public var isFromCache: Bool
+}
+
+/// Turns generated units into BPF objects with clang, against a precompiled prelude
+/// built once per kernel and compiler, and keeps every object it builds keyed by the
+/// unit's text so the same probe typed again loads without compiling.
+public final class ProbeCompiler {
+    public let toolchain: ClangToolchain
+    let headerDirectory: URL
+    let objectDirectory: URL
+    let scratchDirectory: URL
+    private var scratchCounter = 0
+
+    /// The kernel key identifies the BTF the headers were generated from.
+    public init(toolchain: ClangToolchain, cacheRoot: URL, kernelKey: String, scratchDirectory: URL) {
+        self.toolchain = toolchain
+        var hash = StableHash()
+        hash.add(toolchain.identity)
+        let directory = cacheRoot.appendingPathComponent("kernel-\(kernelKey)")
+            .appendingPathComponent("clang-\(hash.hex)-prelude\(Prelude.version)")
+        headerDirectory = directory
+        objectDirectory = directory.appendingPathComponent("objects")
+        self.scratchDirectory = scratchDirectory
+    }
+
+    var precompiledHeader: URL { headerDirectory.appendingPathComponent("bpfsh_prelude.pch") }
+
+    public var hasWarmHeaders: Bool {
+        FileManager.default.fileExists(atPath: precompiledHeader.path)
+    }
+
+    /// Builds vmlinux.h and the precompiled prelude if they are not cached yet.
+    /// Returns the milliseconds spent (0 when warm).
+    @discardableResult
+    public func prepareHeaders(vmlinuxHeader: () throws -> String) throws -> Double {
+        if hasWarmHeaders { return 0 }
+        let start = DispatchTime.now()
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: objectDirectory, withIntermediateDirectories: true)
+        let vmlinux = headerDirectory.appendingPathComponent("vmlinux.h")
+        try vmlinuxHeader().write(to: vmlinux, atomically: true, encoding: .utf8)
+        let prelude = headerDirectory.appendingPathComponent("bpfsh_prelude.h")
+        try Prelude.text.write(to: prelude, atomically: true, encoding: .utf8)
+        // Build under a private name and rename: a concurrent bpfsh never sees half a PCH.
+        let partial = headerDirectory.appendingPathComponent("bpfsh_prelude.pch.\(getpid())")
+        let outcome = try ProcessRunner.run(toolchain.path, toolchain.commonFlags + [
+            "-I", headerDirectory.path, "-x", "c-header", prelude.path, "-o", partial.path,
+        ])
+        guard outcome.status == 0 else {
+            try? fileManager.removeItem(at: partial)
+            throw CompileFailure(messages: ClangMessage.parse(outcome.errors), output: outcome.errors)
+        }
+        _ = try? fileManager.removeItem(at: precompiledHeader)
+        try fileManager.moveItem(at: partial, to: precompiledHeader)
+        return milliseconds(since: start)
+    }
+
+    public func compile(_ unit: GeneratedUnit) throws -> CompiledObject {
+        let start = DispatchTime.now()
+        var hash = StableHash()
+        hash.add(unit.text)
+        let cached = objectDirectory.appendingPathComponent("\(hash.hex).o")
+        if let data = FileManager.default.contents(atPath: cached.path) {
+            return CompiledObject(elf: [UInt8](data), warnings: [], milliseconds: milliseconds(since: start),
+                                  isFromCache: true)
+        }
+        scratchCounter += 1
+        let source = scratchDirectory.appendingPathComponent("unit\(scratchCounter).c")
+        let object = scratchDirectory.appendingPathComponent("unit\(scratchCounter).o")
+        try unit.text.write(to: source, atomically: false, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(at: source)
+            try? FileManager.default.removeItem(at: object)
+        }
+        let outcome = try ProcessRunner.run(toolchain.path, toolchain.commonFlags + [
+            "-I", headerDirectory.path, "-include-pch", precompiledHeader.path,
+            "-c", source.path, "-o", object.path,
+        ])
+        let messages = ClangMessage.parse(outcome.errors)
+        guard outcome.status == 0, let data = FileManager.default.contents(atPath: object.path) else {
+            throw CompileFailure(messages: messages, output: outcome.errors)
+        }
+        // Keep the object for next time; a failed copy only costs a later compile.
+        try? FileManager.default.createDirectory(at: objectDirectory, withIntermediateDirectories: true)
+        let partial = objectDirectory.appendingPathComponent("\(hash.hex).o.\(getpid())")
+        if FileManager.default.createFile(atPath: partial.path, contents: data) {
+            _ = try? FileManager.default.moveItem(at: partial, to: cached)
+            try? FileManager.default.removeItem(at: partial)
+        }
+        return CompiledObject(elf: [UInt8](data), warnings: messages.filter { $0.severity != .error },
+                              milliseconds: milliseconds(since: start), isFromCache: false)
+    }
+}
+
+func milliseconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+}

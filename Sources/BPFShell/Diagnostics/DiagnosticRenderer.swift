@@ -1,0 +1,59 @@
+/// Renders diagnostics as `input:3:12-16: error: message`, the line typed, a `~~~`
+/// underline and hints, so the user sees exactly which part of their input is wrong.
+public struct DiagnosticRenderer {
+    public var sourceName: String
+    /// The text of the command being diagnosed, split into lines (line 1 = first line).
+    public var lines: [Substring]
+    /// Added to a diagnostic's line to give the line in the script or session.
+    public var lineOffset: Int
+    public var useColor: Bool
+
+    public init(sourceName: String, text: String, lineOffset: Int = 0, useColor: Bool = false) {
+        self.sourceName = sourceName
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.lineOffset = lineOffset
+        self.useColor = useColor
+    }
+
+    public func render(_ diagnostic: Diagnostic) -> String {
+        var out = ""
+        var head = sourceName
+        if let range = diagnostic.range {
+            head += ":\(range.start.line + lineOffset):\(range.start.column)"
+            if range.end.line == range.start.line, range.end.column - range.start.column > 1 {
+                head += "-\(range.end.column - 1)"
+            }
+        }
+        let label = diagnostic.severity.rawValue
+        out += "\(head): \(paint(label + ":", diagnostic.severity)) \(diagnostic.message)\n"
+        if let range = diagnostic.range, range.start.line >= 1, range.start.line <= lines.count {
+            let line = String(lines[range.start.line - 1]).replacingOccurrences(of: "\t", with: " ")
+            out += "    \(line)\n"
+            let startColumn = max(range.start.column, 1)
+            let endColumn = range.end.line == range.start.line
+                ? max(range.end.column, startColumn + 1)
+                : line.count + 1
+            let width = max(1, min(endColumn, line.count + 1) - startColumn)
+            out += "    " + String(repeating: " ", count: startColumn - 1)
+                + paint(String(repeating: "~", count: width), .note) + "\n"
+        }
+        for detail in diagnostic.details {
+            out += "    \(detail)\n"
+        }
+        for hint in diagnostic.hints {
+            out += "\(paint("hint:", .note)) \(hint)\n"
+        }
+        return out
+    }
+
+    private func paint(_ text: String, _ severity: Diagnostic.Severity) -> String {
+        guard useColor else { return text }
+        let code: String
+        switch severity {
+        case .error: code = "1;31"
+        case .warning: code = "1;35"
+        case .note: code = "1;32"
+        }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Turns a verifier log into a short explanation: the verifier's last complaint,
+/// the instruction it was looking at, the user's line it came from, and a sentence
+/// for the rejections people hit most.
+public struct VerifierReport: Equatable, Sendable {
+    public var message: String
+    public var instruction: String?
+    /// The cell and line (from BTF line info: "; source @ bpfsh-cell-N:L").
+    public var cell: Int?
+    public var line: Int?
+    public var sourceLine: String?
+    public var explanation: String?
+    public var omittedLines: Int
+    public var fullLog: String
+
+    /// Extracts the verifier's log from what libbpf printed around a failed load.
+    public static func extractLog(fromLibbpfOutput output: String) -> String? {
+        guard let begin = output.range(of: "-- BEGIN PROG LOAD LOG --") else { return nil }
+        let rest = output[begin.upperBound...]
+        let end = rest.range(of: "-- END PROG LOAD LOG --")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public init(log: String) {
+        fullLog = log
+        let lines = log.split(separator: "\n").map(String.init).filter {
+            !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time") && !$0.hasPrefix("stack depth")
+                && !$0.hasPrefix("max_states_per_insn") && !$0.isEmpty
+        }
+        message = lines.last ?? "the verifier rejected the program without a log"
+        instruction = lines.dropLast().last { $0.first?.isNumber ?? false }
+        omittedLines = max(0, lines.count - 2)
+        for line in lines.reversed() where line.hasPrefix(";") {
+            guard let at = line.range(of: " @ ", options: .backwards) else { continue }
+            let location = line[at.upperBound...]
+            let parts = location.split(separator: ":")
+            guard parts.count == 2, let file = parts.first, let lineNumber = Int(parts[1]) else { continue }
+            guard let cellNumber = UserCode.cell(fromFileName: String(file)) else { continue }
+            cell = cellNumber
+            self.line = lineNumber
+            sourceLine = String(line[line.index(after: line.startIndex)..<at.lowerBound]).trimmingCharacters(in: .whitespaces)
+            break
+        }
+        explanation = Self.explain(message)
+    }
+
+    static func explain(_ message: String) -> String? {
+        let known: [(String, String)] = [
+            ("map_value_or_null", "a pointer from get() or bpf_map_lookup_elem() is used without a NULL check: test it first, e.g. if (p) { … }"),
+            ("_or_null", "a pointer that may be NULL is dereferenced: check it before use"),
+            ("back-edge", "the verifier cannot prove this loop ends: give it a constant bound (for (int i = 0; i < 16; i++))"),
+            ("infinite loop", "the verifier found a loop that may never end: give it a constant bound"),
+            ("program is too large", "the program is too large for the verifier: reduce loop bounds or split the probe"),
+            ("invalid indirect read from stack", "memory on the stack is read before it is written (often struct padding in a map key): zero it with __builtin_memset(&k, 0, sizeof(k)) first"),
+            ("unbounded memory access", "an index or size is not bounded: clamp it (if (i >= N) return 0;) before the access"),
+            ("invalid access to map value", "an access goes past the end of a map value: check the index against the array size"),
+            ("R0 !read_ok", "the probe must return a value"),
+            ("unreleased reference", "a reference (e.g. a ring buffer record) is not released on every path"),
+            ("invalid mem access 'scalar'", "a plain number is dereferenced as a pointer: read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ()"),
+            ("unknown func", "the helper is not available for this probe type on this kernel"),
+            ("min value is negative", "an index may be negative: use an unsigned type or check it"),
+        ]
+        return known.first { message.contains($0.0) }?.1
+    }
+}

@@ -1,0 +1,159 @@
+import CLibBPF
+import Foundation
+
+/// Owns a libbpf object from open to close: its ELF bytes, its programs and the maps
+/// libbpf created for it (internal .rodata/.bss); session maps are bound by fd.
+public final class BPFObject {
+    let handle: OpaquePointer
+    private let elf: UnsafeMutableRawBufferPointer
+    private var isClosed = false
+    public let name: String
+
+    /// Opens (but does not load) an object from ELF bytes.
+    /// The corresponding libbpf function is `bpf_object__open_mem`.
+    public init(elf bytes: [UInt8], name: String) throws(KernelError) {
+        // libbpf keeps pointing into the buffer until load finishes: give it memory we own.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        var options = bpf_object_open_opts()
+        options.sz = MemoryLayout<bpf_object_open_opts>.stride
+        LibBPF.clearLog()
+        let opened = name.withCString { cName -> OpaquePointer? in
+            options.object_name = cName
+            return bpf_object__open_mem(buffer.baseAddress, bytes.count, &options)
+        }
+        do {
+            handle = try LibBPF.pointer(opened, .openObject, name)
+        } catch {
+            buffer.deallocate()
+            throw error
+        }
+        elf = buffer
+        self.name = name
+    }
+
+    /// Binds the object's map `name` to an existing kernel map, so no new map is created.
+    /// The corresponding libbpf function is `bpf_map__reuse_fd`.
+    public func reuse(map mapName: String, fd: Int32) throws(KernelError) {
+        guard let map = bpf_object__find_map_by_name(handle, mapName) else { return }
+        try LibBPF.check(bpf_map__reuse_fd(map, fd), .reuseMap, "'\(mapName)'")
+    }
+
+    public var mapNames: [String] {
+        var names: [String] = []
+        var map = bpf_object__next_map(handle, nil)
+        while let current = map {
+            if let name = bpf_map__name(current) { names.append(String(cString: name)) }
+            map = bpf_object__next_map(handle, current)
+        }
+        return names
+    }
+
+    /// Asks the verifier for its log at `level` for every program (used by `show NAME log`).
+    public func requestVerifierLog(level: UInt32, buffer: UnsafeMutablePointer<CChar>, size: Int) {
+        var program = bpf_object__next_program(handle, nil)
+        while let current = program {
+            bpf_program__set_log_level(current, level)
+            bpf_program__set_log_buf(current, buffer, size)
+            program = bpf_object__next_program(handle, current)
+        }
+    }
+
+    /// Creates internal maps and loads every program through the verifier.
+    /// The corresponding libbpf function is `bpf_object__load`.
+    public func load() throws(KernelError) {
+        LibBPF.clearLog()
+        try LibBPF.check(bpf_object__load(handle), .loadObject, "'\(name)'")
+    }
+
+    public func program(named name: String) -> BPFProgram? {
+        guard let program = bpf_object__find_program_by_name(handle, name) else { return nil }
+        return BPFProgram(handle: program, object: self, name: name)
+    }
+
+    /// The fd of one of the object's maps (for maps the object created itself).
+    public func mapFD(named name: String) -> Int32? {
+        guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
+        let fd = bpf_map__fd(map)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// The object's BTF, valid while the object is open.
+    var btf: OpaquePointer? { bpf_object__btf(handle) }
+
+    func mapBTFTypeIDs(named name: String) -> (key: UInt32, value: UInt32)? {
+        guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
+        return (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))
+    }
+
+    /// Releases programs and the maps libbpf created. Links must be destroyed first.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        bpf_object__close(handle)
+        elf.deallocate()
+    }
+
+    deinit {
+        assert(isClosed, "BPFObject '\(name)' released without close(): teardown missed it")
+        close()
+    }
+}
+
+/// A program inside an object; keeps the object alive while it is used.
+public struct BPFProgram {
+    let handle: OpaquePointer
+    let object: BPFObject
+    public let name: String
+
+    public var fd: Int32 { bpf_program__fd(handle) }
+
+    /// The corresponding libbpf function is `bpf_program__attach_tracepoint`.
+    public func attachTracepoint(category: String, event: String) throws(KernelError) -> BPFLink {
+        LibBPF.clearLog()
+        let link = try LibBPF.pointer(bpf_program__attach_tracepoint(handle, category, event),
+                                      .attach(.tracepoint), "\(category):\(event)")
+        return BPFLink(handle: link, description: "tracepoint:\(category):\(event)")
+    }
+
+    /// The corresponding libbpf function is `bpf_program__attach_raw_tracepoint`.
+    public func attachRawTracepoint(_ event: String) throws(KernelError) -> BPFLink {
+        LibBPF.clearLog()
+        let link = try LibBPF.pointer(bpf_program__attach_raw_tracepoint(handle, event),
+                                      .attach(.rawTracepoint), event)
+        return BPFLink(handle: link, description: "rawtracepoint:\(event)")
+    }
+
+    /// Attaches a BTF-typed program (tp_btf, fentry, fexit) to the target chosen at load.
+    /// The corresponding libbpf function is `bpf_program__attach_trace`.
+    public func attachTrace(kind: ProbeKind, target: String) throws(KernelError) -> BPFLink {
+        LibBPF.clearLog()
+        let link = try LibBPF.pointer(bpf_program__attach_trace(handle), .attach(kind), target)
+        return BPFLink(handle: link, description: "\(kind.rawValue):\(target)")
+    }
+}
+
+/// An attachment; destroying it detaches the program.
+public final class BPFLink {
+    private var handle: OpaquePointer?
+    public let description: String
+
+    init(handle: OpaquePointer, description: String) {
+        self.handle = handle
+        self.description = description
+    }
+
+    /// Detaches. For tracepoints this waits for an RCU grace period inside the kernel
+    /// (tens of milliseconds), which is why the session destroys links off the prompt.
+    /// The corresponding libbpf function is `bpf_link__destroy`.
+    public func destroy() {
+        guard let handle else { return }
+        self.handle = nil
+        bpf_link__destroy(handle)
+    }
+
+    deinit {
+        assert(handle == nil, "BPFLink \(description) released without destroy(): teardown missed it")
+        destroy()
+    }
+}

@@ -1,0 +1,122 @@
+import CLibBPF
+import CShim
+import Foundation
+
+/// The running kernel's BTF: its identity for caches, vmlinux.h, and the typed
+/// signatures of BTF-enabled tracepoints.
+public final class KernelBTF {
+    public static let path = "/sys/kernel/btf/vmlinux"
+    private var loaded: OpaquePointer?
+
+    public init() {}
+
+    /// A hash of the kernel's BTF: the cache key for headers and objects.
+    public static func identity() throws(KernelError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KernelError(.readBTF, subject: path, errno: ENOENT,
+                              hint: "this kernel exposes no BTF (CONFIG_DEBUG_INFO_BTF); bpfsh needs it for CO-RE")
+        }
+        var hash = StableHash()
+        data.withUnsafeBytes { hash.add($0) }
+        return hash.hex
+    }
+
+    private func btf() throws(KernelError) -> OpaquePointer {
+        if let loaded { return loaded }
+        LibBPF.clearLog()
+        let btf = try LibBPF.pointer(btf__load_vmlinux_btf(), .readBTF, Self.path)
+        loaded = btf
+        return btf
+    }
+
+    /// vmlinux.h: every kernel type as C, with CO-RE relocations on every record.
+    /// The corresponding libbpf function is `btf_dump__dump_type`.
+    public func vmlinuxHeader() throws -> String {
+        let btf = try btf()
+        var buffer: UnsafeMutablePointer<CChar>?
+        var size = 0
+        guard let stream = open_memstream(&buffer, &size) else {
+            throw KernelError(.readBTF, subject: "vmlinux.h", errno: Foundation.errno)
+        }
+        fputs("""
+        #ifndef __VMLINUX_H__
+        #define __VMLINUX_H__
+        #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+        #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+        #endif
+
+        """, stream)
+        guard let dump = bpfsh_btf_dump_to_file(btf, stream) else {
+            fclose(stream)
+            free(buffer)
+            throw KernelError(.readBTF, subject: "vmlinux.h", errno: Foundation.errno)
+        }
+        let count = btf__type_cnt(btf)
+        var failure: Int32 = 0
+        for id in 1..<count {
+            let result = btf_dump__dump_type(dump, id)
+            if result < 0 { failure = -result; break }
+        }
+        btf_dump__free(dump)
+        fputs("""
+
+        #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+        #pragma clang attribute pop
+        #endif
+        #endif /* __VMLINUX_H__ */
+
+        """, stream)
+        fclose(stream)
+        defer { free(buffer) }
+        if failure != 0 { throw KernelError(.readBTF, subject: "vmlinux.h", errno: failure) }
+        guard let buffer else { return "" }
+        return String(cString: buffer)
+    }
+
+    /// The named parameters of a BTF-enabled tracepoint, from the kernel's
+    /// `__bpf_trace_EVENT` function (its first parameter is the tracepoint's data).
+    public func tracepointParameters(_ event: String) throws(KernelError) -> [TypedParameter]? {
+        let btf = try btf()
+        let id = btf__find_by_name_kind(btf, "__bpf_trace_\(event)", BTFKind.function.number)
+        guard id > 0, let function = btf__type_by_id(btf, UInt32(id)),
+              let proto = btf__type_by_id(btf, function.pointee.type) else {
+            // Without the function, the typedef still proves the tracepoint exists.
+            return btf__find_by_name_kind(btf, "btf_trace_\(event)", BTFKind.typedef.number) > 0 ? [] : nil
+        }
+        let reader = BTFReader(btf: btf)
+        var parameters: [TypedParameter] = []
+        let params = btf_params(proto)
+        for index in 1..<max(Int(btf_vlen(proto)), 1) {
+            guard let param = params?.advanced(by: index).pointee else { continue }
+            var name = btf__name_by_offset(btf, param.name_off).map { String(cString: $0) } ?? ""
+            if name.isEmpty { name = "arg\(index - 1)" }
+            parameters.append(TypedParameter(name: name, declaration: reader.declaration(of: param.type, name: name)))
+        }
+        return parameters
+    }
+
+    /// Whether the kernel has a tracepoint of that name (raw and BTF-typed attach use it).
+    public func hasTracepoint(_ event: String) throws(KernelError) -> Bool {
+        btf__find_by_name_kind(try btf(), "btf_trace_\(event)", BTFKind.typedef.number) > 0
+    }
+
+    /// Every raw tracepoint name, from the `btf_trace_*` typedefs.
+    public func tracepointNames() throws(KernelError) -> [String] {
+        let btf = try btf()
+        var names: [String] = []
+        for id in 1..<btf__type_cnt(btf) {
+            guard let type = btf__type_by_id(btf, id), BTFKind(of: type) == .typedef,
+                  let cName = btf__name_by_offset(btf, type.pointee.name_off) else { continue }
+            let name = String(cString: cName)
+            if name.hasPrefix("btf_trace_") { names.append(String(name.dropFirst("btf_trace_".count))) }
+        }
+        return names
+    }
+
+    public func close() {
+        if let loaded { btf__free(loaded) }
+        loaded = nil
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,88 @@
+import CLibBPF
+import CShim
+import Foundation
+
+/// A failed kernel or libbpf operation, named for what was attempted and on what.
+public struct KernelError: Error, Sendable, CustomStringConvertible {
+    public enum Operation: Sendable, CustomStringConvertible {
+        case openObject, loadObject, createMap, reuseMap, readMap, updateMap, attach(ProbeKind), readBTF
+        case openRingBuffer, probeFeature
+
+        public var description: String {
+            switch self {
+            case .openObject: return "opening the BPF object"
+            case .loadObject: return "loading"
+            case .createMap: return "creating map"
+            case .reuseMap: return "binding map"
+            case .readMap: return "reading map"
+            case .updateMap: return "updating map"
+            case let .attach(kind): return "attaching \(kind.rawValue)"
+            case .readBTF: return "reading kernel BTF"
+            case .openRingBuffer: return "opening the ring buffer"
+            case .probeFeature: return "probing kernel feature"
+            }
+        }
+    }
+
+    public var operation: Operation
+    public var subject: String
+    public var errno: Int32
+    public var hint: String?
+    /// What libbpf printed while the operation ran (its own explanation).
+    public var libbpfLog: String
+
+    public init(_ operation: Operation, subject: String, errno: Int32, hint: String? = nil, libbpfLog: String = "") {
+        self.operation = operation
+        self.subject = subject
+        self.errno = errno
+        self.hint = hint
+        self.libbpfLog = libbpfLog
+    }
+
+    public var errnoName: String {
+        let names: [Int32: String] = [EPERM: "EPERM", ENOENT: "ENOENT", EINVAL: "EINVAL", E2BIG: "E2BIG",
+                                      EACCES: "EACCES", ENOMEM: "ENOMEM", EBUSY: "EBUSY", EEXIST: "EEXIST",
+                                      ENOSPC: "ENOSPC", EOPNOTSUPP: "EOPNOTSUPP", ENOTSUP: "ENOTSUP",
+                                      ESRCH: "ESRCH", EBADF: "EBADF", EFAULT: "EFAULT", ENODEV: "ENODEV",
+                                      524: "ENOTSUPP"]
+        return names[errno] ?? "errno \(errno)"
+    }
+
+    public var description: String {
+        let reason = errno == 524 ? "operation not supported" : String(cString: strerror(errno))
+        return "\(operation) \(subject) failed: \(reason) (\(errnoName))"
+    }
+}
+
+/// The two places libbpf results are read; no other call site looks at errno.
+enum LibBPF {
+    /// For functions returning `int`: negative means `-errno` (libbpf 1.0 semantics).
+    @discardableResult
+    static func check(_ result: Int32, _ operation: KernelError.Operation, _ subject: String) throws(KernelError) -> Int32 {
+        guard result < 0 else { return result }
+        throw KernelError(operation, subject: subject, errno: -result, libbpfLog: takeLog())
+    }
+
+    /// For functions returning a pointer: NULL means failure with `errno` set.
+    static func pointer<T>(_ result: T?, _ operation: KernelError.Operation, _ subject: String) throws(KernelError) -> T {
+        let code = Foundation.errno
+        guard let result else {
+            throw KernelError(operation, subject: subject, errno: code == 0 ? EINVAL : code, libbpfLog: takeLog())
+        }
+        return result
+    }
+
+    static func takeLog() -> String {
+        let text = String(cString: bpfsh_libbpf_log_text())
+        bpfsh_libbpf_log_clear()
+        return text
+    }
+
+    static func clearLog() {
+        bpfsh_libbpf_log_clear()
+    }
+
+    static func installLogCapture() {
+        bpfsh_libbpf_log_install(0)
+    }
+}

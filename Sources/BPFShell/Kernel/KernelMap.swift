@@ -1,0 +1,196 @@
+import CLibBPF
+import Foundation
+
+/// One key and its value as the kernel holds them; per-CPU counters already summed.
+public struct RawEntry: Equatable, Sendable {
+    public var key: [UInt8]
+    public var value: [UInt8]
+}
+
+/// Owns a kernel map's fd for the whole session, independent of any probe.
+public final class KernelMap {
+    public let fd: Int32
+    public let name: String
+    public let mapType: UInt32
+    public let keySize: Int
+    public let valueSize: Int
+    public let maxEntries: Int
+    private var isClosed = false
+
+    /// Takes ownership of `fd` (the caller must not close it).
+    /// The corresponding libbpf function is `bpf_obj_get_info_by_fd`.
+    public init(adopting fd: Int32, name: String) throws(KernelError) {
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        let result = bpf_obj_get_info_by_fd(fd, &info, &length)
+        if result < 0 { Glibc.close(fd) }
+        try LibBPF.check(result, .readMap, "'\(name)'")
+        self.fd = fd
+        self.name = name
+        mapType = info.type
+        keySize = Int(info.key_size)
+        valueSize = Int(info.value_size)
+        maxEntries = Int(info.max_entries)
+    }
+
+    /// Creates a map without BTF (the session's ring buffer and counters).
+    /// The corresponding libbpf function is `bpf_map_create`.
+    public static func create(type: bpf_map_type, name: String, keySize: Int, valueSize: Int,
+                              maxEntries: Int) throws(KernelError) -> KernelMap {
+        let fd = bpf_map_create(type, name, UInt32(keySize), UInt32(valueSize), UInt32(maxEntries), nil)
+        try LibBPF.check(fd, .createMap, "'\(name)'")
+        return try KernelMap(adopting: fd, name: name)
+    }
+
+    public var isPerCPU: Bool {
+        [BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH]
+            .map(\.rawValue).contains(mapType)
+    }
+
+    public var isArray: Bool {
+        [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].map(\.rawValue).contains(mapType)
+    }
+
+    static let possibleCPUs: Int = Int(max(libbpf_num_possible_cpus(), 1))
+
+    /// Bytes one lookup returns: per-CPU maps give one 8-byte-aligned slot per possible CPU.
+    var lookupValueSize: Int {
+        isPerCPU ? ((valueSize + 7) / 8 * 8) * Self.possibleCPUs : valueSize
+    }
+
+    /// Reads every entry with batch lookups (one syscall per chunk), falling back to
+    /// key-by-key iteration on kernels without batch support for this map type.
+    public func readAll() throws(KernelError) -> [RawEntry] {
+        do {
+            return try readBatched()
+        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
+            return try readKeyByKey()
+        }
+    }
+
+    private func readBatched() throws(KernelError) -> [RawEntry] {
+        var entries: [RawEntry] = []
+        var chunk = min(max(maxEntries, 1), 16384)
+        let tokenSize = max(keySize, 8)
+        var inToken = [UInt8](repeating: 0, count: tokenSize)
+        var outToken = [UInt8](repeating: 0, count: tokenSize)
+        var isFirst = true
+        while true {
+            var keys = [UInt8](repeating: 0, count: chunk * keySize)
+            var values = [UInt8](repeating: 0, count: chunk * lookupValueSize)
+            var count = UInt32(chunk)
+            let result = keys.withUnsafeMutableBytes { keyBuffer in
+                values.withUnsafeMutableBytes { valueBuffer in
+                    inToken.withUnsafeMutableBytes { inBuffer in
+                        outToken.withUnsafeMutableBytes { outBuffer in
+                            bpf_map_lookup_batch(fd, isFirst ? nil : inBuffer.baseAddress, outBuffer.baseAddress,
+                                                 keyBuffer.baseAddress, valueBuffer.baseAddress, &count, nil)
+                        }
+                    }
+                }
+            }
+            if result == -ENOSPC, chunk < maxEntries * 4 + 64 {
+                chunk *= 2 // one hash bucket held more entries than the chunk: retry larger
+                continue
+            }
+            if result < 0, result != -ENOENT {
+                try LibBPF.check(result, .readMap, "'\(name)'")
+            }
+            for index in 0..<Int(count) {
+                let key = Array(keys[index * keySize..<(index + 1) * keySize])
+                let raw = values[index * lookupValueSize..<(index + 1) * lookupValueSize]
+                entries.append(RawEntry(key: key, value: foldPerCPU(Array(raw))))
+            }
+            if result == -ENOENT { return entries }
+            isFirst = false
+            swap(&inToken, &outToken)
+        }
+    }
+
+    private func readKeyByKey() throws(KernelError) -> [RawEntry] {
+        var entries: [RawEntry] = []
+        var key = [UInt8](repeating: 0, count: keySize)
+        var next = [UInt8](repeating: 0, count: keySize)
+        var value = [UInt8](repeating: 0, count: lookupValueSize)
+        var isFirst = true
+        while true {
+            let result = key.withUnsafeBytes { keyBuffer in
+                next.withUnsafeMutableBytes { nextBuffer in
+                    bpf_map_get_next_key(fd, isFirst ? nil : keyBuffer.baseAddress, nextBuffer.baseAddress)
+                }
+            }
+            if result == -ENOENT { return entries }
+            try LibBPF.check(result, .readMap, "'\(name)'")
+            isFirst = false
+            key = next
+            let lookup = key.withUnsafeBytes { keyBuffer in
+                value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, keyBuffer.baseAddress, $0.baseAddress) }
+            }
+            if lookup == 0 { entries.append(RawEntry(key: key, value: foldPerCPU(value))) }
+        }
+    }
+
+    /// Per-CPU counters are u64: sum them into one value. Other per-CPU values keep CPU 0.
+    private func foldPerCPU(_ raw: [UInt8]) -> [UInt8] {
+        guard isPerCPU else { return raw }
+        guard valueSize == 8 else { return Array(raw.prefix(valueSize)) }
+        var total: UInt64 = 0
+        raw.withUnsafeBytes { buffer in
+            for cpu in 0..<Self.possibleCPUs {
+                total &+= buffer.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
+            }
+        }
+        return withUnsafeBytes(of: total.littleEndian) { Array($0) }
+    }
+
+    /// Empties the map: deletes every key of a hash, zeroes every slot of an array.
+    public func clear() throws(KernelError) {
+        if isArray {
+            let zero = [UInt8](repeating: 0, count: lookupValueSize)
+            for index in 0..<UInt32(maxEntries) {
+                var key = index
+                let result = zero.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, 0) }
+                try LibBPF.check(result, .updateMap, "'\(name)'")
+            }
+            return
+        }
+        for entry in try readAll() {
+            let result = entry.key.withUnsafeBytes { bpf_map_delete_elem(fd, $0.baseAddress) }
+            if result < 0, result != -ENOENT { try LibBPF.check(result, .updateMap, "'\(name)'") }
+        }
+    }
+
+    /// How many keys are present (for arrays: the slots, which always exist).
+    public func entryCount() -> Int {
+        isArray ? maxEntries : ((try? readAll().count) ?? 0)
+    }
+
+    /// Memory the kernel charges for the map, from /proc/self/fdinfo.
+    public var memoryBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("memlock:") {
+            return Int(line.dropFirst("memlock:".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+
+    /// Reads one u64 slot of a per-CPU array, summed over CPUs.
+    public func sumSlot(_ index: UInt32) -> UInt64 {
+        var key = index
+        var value = [UInt8](repeating: 0, count: lookupValueSize)
+        let result = value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        guard result == 0 else { return 0 }
+        return foldPerCPU(value).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    }
+
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
+
+    deinit {
+        assert(isClosed, "KernelMap '\(name)' released without close(): teardown missed it")
+        close()
+    }
+}

@@ -1,0 +1,99 @@
+/// What a map holds, decoded and shaped for its kind: a table or histograms.
+public enum MapContents: Equatable, Sendable {
+    case table(Table)
+    case histogram(Histogram)
+    case keyedHistograms([KeyedHistogram])
+
+    public struct Row: Equatable, Sendable {
+        public var key: Value
+        public var value: Value
+    }
+
+    public struct Table: Equatable, Sendable {
+        public var keyType: ValueType
+        public var valueType: ValueType
+        /// "count" for counters, "value" otherwise.
+        public var valueLabel: String
+        public var rows: [Row]
+    }
+
+    public struct KeyedHistogram: Equatable, Sendable {
+        public var key: Value
+        public var histogram: Histogram
+    }
+
+    /// How rows are ordered and cut.
+    public struct Selection: Equatable, Sendable {
+        public enum Order: Equatable, Sendable { case valueDescending, keyAscending }
+        public var order: Order = .valueDescending
+        public var limit: Int?
+
+        public init(order: Order = .valueDescending, limit: Int? = nil) {
+            self.order = order
+            self.limit = limit
+        }
+    }
+
+    /// Shapes raw entries: `keyType`/`valueType` come from the map's BTF.
+    public static func build(kind: MapKind, keyType: ValueType, valueType: ValueType, entries: [RawEntry],
+                             selection: Selection = Selection()) -> MapContents {
+        switch kind {
+        case .hist(nil), .lhist:
+            var slots: [Int: UInt64] = [:]
+            for entry in entries {
+                guard case let .unsigned(slot) = ValueDecoder.decode(entry.key, as: .u32),
+                      case let .unsigned(count) = ValueDecoder.decode(entry.value, as: .u64) else { continue }
+                slots[Int(slot), default: 0] &+= count
+            }
+            if case let .lhist(min, max, step) = kind {
+                return .histogram(.linear(slots: slots, min: min, max: max, step: step))
+            }
+            return .histogram(.log2(slots: slots))
+        case .hist(_?):
+            // Keys are { key, slot }: group the slots of each key into one histogram.
+            var groups: [(Value, [Int: UInt64])] = []
+            guard case let .record(record) = keyType.resolved, record.fields.count == 2 else {
+                return .keyedHistograms([])
+            }
+            let userKeyType = record.fields[0].type
+            let slotOffset = record.fields[1].bitOffset / 8
+            for entry in entries {
+                let userKey = ValueDecoder.decode(Array(entry.key.prefix(userKeyType.size)), as: userKeyType)
+                let slot = Int(ValueDecoder.decode(Array(entry.key[slotOffset..<slotOffset + 4]), as: .u32).numeric ?? 0)
+                let count = UInt64(ValueDecoder.decode(entry.value, as: .u64).numeric ?? 0)
+                if let index = groups.firstIndex(where: { $0.0 == userKey }) {
+                    groups[index].1[slot, default: 0] &+= count
+                } else {
+                    groups.append((userKey, [slot: count]))
+                }
+            }
+            var keyed = groups.map { KeyedHistogram(key: $0.0, histogram: .log2(slots: $0.1)) }
+            keyed.sort { valueOrder($0.key, $1.key) }
+            if let limit = selection.limit { keyed = Array(keyed.prefix(limit)) }
+            return .keyedHistograms(keyed)
+        case .hash, .count, .array:
+            var rows: [Row] = []
+            let isArray: Bool
+            if case .array = kind { isArray = true } else { isArray = false }
+            for entry in entries {
+                // Array slots always exist: show only the ones that were written.
+                if isArray, entry.value.allSatisfy({ $0 == 0 }) { continue }
+                rows.append(Row(key: ValueDecoder.decode(entry.key, as: keyType),
+                                value: ValueDecoder.decode(entry.value, as: valueType)))
+            }
+            switch selection.order {
+            case .valueDescending:
+                rows.sort { a, b in
+                    if a.value == b.value { return valueOrder(a.key, b.key) }
+                    return valueOrder(b.value, a.value)
+                }
+            case .keyAscending:
+                rows.sort { valueOrder($0.key, $1.key) }
+            }
+            if let limit = selection.limit { rows = Array(rows.prefix(limit)) }
+            let label: String
+            if case .count = kind { label = "count" } else { label = "value" }
+            return .table(Table(keyType: keyType, valueType: valueType, valueLabel: label, rows: rows))
+        }
+    }
+}

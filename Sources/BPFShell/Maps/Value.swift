@@ -1,0 +1,62 @@
+/// A decoded key or value, ready for any renderer.
+public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
+    case signed(Int64)
+    case unsigned(UInt64)
+    case bool(Bool)
+    case float(Double)
+    case string(String)
+    case pointer(UInt64)
+    case enumCase(String, Int64)
+    case record([Member])
+    case array([Value])
+
+    public struct Member: Equatable, Sendable {
+        public var name: String
+        public var value: Value
+
+        public init(_ name: String, _ value: Value) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .signed(value): return String(value)
+        case let .unsigned(value): return String(value)
+        case let .bool(value): return value ? "true" : "false"
+        case let .float(value): return String(value)
+        case let .string(value): return value
+        case let .pointer(value): return "0x" + String(value, radix: 16)
+        case let .enumCase(name, value): return name.isEmpty ? String(value) : name
+        case let .record(members):
+            return "{ " + members.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + " }"
+        case let .array(values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// A number for sorting and histogram counts; nil for non-numeric values.
+    public var numeric: Double? {
+        switch self {
+        case let .signed(value): return Double(value)
+        case let .unsigned(value): return Double(value)
+        case let .float(value): return value
+        case let .bool(value): return value ? 1 : 0
+        case let .enumCase(_, value): return Double(value)
+        case let .pointer(value): return Double(value)
+        default: return nil
+        }
+    }
+
+    public var isNumeric: Bool { numeric != nil }
+}
+
+/// Orders values the way a user expects a table sorted: numbers by value, the rest by text.
+public func valueOrder(_ a: Value, _ b: Value) -> Bool {
+    if let x = a.numeric, let y = b.numeric { return x < y }
+    if case let .record(left) = a, case let .record(right) = b {
+        for (l, r) in zip(left, right) where l.value != r.value { return valueOrder(l.value, r.value) }
+        return false
+    }
+    return a.description < b.description
+}

@@ -1,0 +1,139 @@
+import Foundation
+
+/// The unit histogram values were recorded in and the one to show them in.
+public enum DisplayUnit: String, Sendable, CaseIterable {
+    case ns, us, ms, s
+
+    var divisor: Double {
+        switch self {
+        case .ns: return 1
+        case .us: return 1e3
+        case .ms: return 1e6
+        case .s: return 1e9
+        }
+    }
+
+    var header: String {
+        switch self {
+        case .ns: return "nsecs"
+        case .us: return "usecs"
+        case .ms: return "msecs"
+        case .s: return "secs"
+        }
+    }
+}
+
+/// Renders decoded values as text for a terminal: aligned tables and bcc-style histograms.
+public struct TextRenderer {
+    public static let barWidth = 40
+
+    public init() {}
+
+    public func render(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> String {
+        switch contents {
+        case let .table(table):
+            return renderTable(table, name: name)
+        case let .histogram(histogram):
+            if histogram.buckets.isEmpty { return "\(name): no values yet\n" }
+            return renderHistogram(histogram, unit: unit)
+        case let .keyedHistograms(histograms):
+            if histograms.isEmpty { return "\(name): no values yet\n" }
+            return histograms.map { keyed in
+                "\n\(name)[\(keyed.key)]:\n" + renderHistogram(keyed.histogram, unit: unit)
+            }.joined()
+        }
+    }
+
+    func renderTable(_ table: MapContents.Table, name: String) -> String {
+        if table.rows.isEmpty { return "\(name): empty\n" }
+        let keyColumns = columns(of: table.keyType, fallback: "key")
+        let valueColumns = columns(of: table.valueType, fallback: table.valueLabel)
+        var header = keyColumns.map(\.title) + valueColumns.map(\.title)
+        var grid: [[String]] = []
+        var numeric = [Bool](repeating: true, count: header.count)
+        for row in table.rows {
+            let cells = split(row.key, keyColumns.count) + split(row.value, valueColumns.count)
+            for (index, cell) in cells.enumerated() where !cell.isNumeric { numeric[index] = false }
+            grid.append(cells.map(\.description))
+        }
+        header = header.map { $0.uppercased() }
+        var widths = header.map(\.count)
+        for row in grid {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return numeric[index] ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }
+        return line(header) + grid.map(line).joined()
+    }
+
+    private struct Column { var title: String }
+
+    /// A record type gets one column per field; anything else one column.
+    private func columns(of type: ValueType, fallback: String) -> [Column] {
+        if case let .record(record) = type.resolved, record.fields.count > 1 {
+            return record.fields.map { Column(title: $0.name) }
+        }
+        return [Column(title: fallback)]
+    }
+
+    private func split(_ value: Value, _ count: Int) -> [Value] {
+        if count > 1, case let .record(members) = value { return members.map(\.value) }
+        return [value]
+    }
+
+    public func renderHistogram(_ histogram: Histogram, unit: DisplayUnit?) -> String {
+        let divisor = unit?.divisor ?? 1
+        func label(_ value: Int64?) -> String {
+            guard let value else { return "" }
+            if value == Int64.max { return "inf" }
+            return divisor == 1 ? String(value) : formatScaled(Double(value) / divisor)
+        }
+        let lows = histogram.buckets.map { $0.low.map(label) ?? "" }
+        let highs = histogram.buckets.map { $0.high.map(label) ?? "" }
+        let width = max(10, (lows + highs).map(\.count).max() ?? 0)
+        let maxCount = histogram.buckets.map(\.count).max() ?? 0
+        let countWidth = max(8, String(maxCount).count)
+        let title = unit?.header ?? "value"
+        var out = String(repeating: " ", count: max(0, width - title.count + 1)) + title
+            + String(repeating: " ", count: width + 4) + " : "
+            + "count".padding(toLength: countWidth, withPad: " ", startingAt: 0) + " distribution\n"
+        for (index, bucket) in histogram.buckets.enumerated() {
+            let range: String
+            if bucket.low == nil {
+                range = pad(left: "< " + label(histogram.buckets[index].high.map { $0 + 1 }), width) + "    "
+                    + String(repeating: " ", count: width)
+            } else if bucket.high == nil {
+                range = pad(left: ">= " + lows[index], width) + "    " + String(repeating: " ", count: width)
+            } else {
+                range = pad(left: lows[index], width) + " -> " + highs[index].padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            let stars = maxCount == 0 ? 0 : Int((Double(bucket.count) * Double(Self.barWidth) / Double(maxCount)).rounded(.up))
+            out += " \(range) : " + String(bucket.count).padding(toLength: countWidth, withPad: " ", startingAt: 0)
+                + " |" + String(repeating: "*", count: stars) + String(repeating: " ", count: Self.barWidth - stars) + "|\n"
+        }
+        return out
+    }
+
+    private func pad(left text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
+    private func formatScaled(_ value: Double) -> String {
+        if value == value.rounded() { return String(Int64(value)) }
+        if value >= 100 { return String(format: "%.0f", value) }
+        if value >= 10 { return String(format: "%.1f", value) }
+        return String(format: "%.2f", value)
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+}

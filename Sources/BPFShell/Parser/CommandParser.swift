@@ -1,0 +1,123 @@
+/// Splits input into commands: one per line or `;`, with `{ … }` blocks spanning lines.
+/// It never fails on C inside a block: strings, characters and comments are respected
+/// and the block's text is handed on untouched.
+public enum CommandParser {
+    public enum Result: Equatable {
+        case complete([CommandSyntax])
+        /// An open `{` (or an open comment inside one): read another line.
+        case needsMore
+        case failed([Diagnostic])
+    }
+
+    public static func parse(_ text: String) -> Result {
+        let map = SourceMap(text)
+        let bytes = map.bytes
+        var lexer = CLexer()
+        var commands: [CommandSyntax] = []
+        var diagnostics: [Diagnostic] = []
+
+        var segmentStart = 0
+        var words: [(Int, Int)] = []
+        var wordStart: Int?
+        var angleDepth = 0
+        var block: (open: Int, close: Int)?
+        var blockOpen: Int?
+        var trailing: (Int, Int)?
+
+        func closeWord(at end: Int) {
+            if let start = wordStart {
+                if block != nil { trailing = trailing ?? (start, end) } else { words.append((start, end)) }
+            }
+            wordStart = nil
+        }
+
+        func finishSegment(at end: Int) {
+            closeWord(at: end)
+            defer {
+                words = []
+                block = nil
+                blockOpen = nil
+                trailing = nil
+                angleDepth = 0
+            }
+            guard let first = words.first else {
+                if let block {
+                    diagnostics.append(.error("a block needs a command before it",
+                                              at: map.range(block.open, block.open + 1),
+                                              hint: "for shared C declarations write: c { … }"))
+                }
+                return
+            }
+            if let trailing {
+                diagnostics.append(.error("unexpected text after the block",
+                                          at: map.range(trailing.0, trailing.1),
+                                          hint: "put each command on its own line or separate them with ';'"))
+                return
+            }
+            let tokens = words.map { Token(map.text($0.0, $0.1), map.range($0.0, $0.1)) }
+            var code: CodeBlock?
+            var commandEnd = words.last?.1 ?? first.1
+            if let block {
+                code = CodeBlock(text: map.text(block.open + 1, block.close),
+                                 start: map.location(at: block.open + 1),
+                                 range: map.range(block.open, block.close + 1))
+                commandEnd = block.close + 1
+            }
+            commands.append(CommandSyntax(name: tokens[0], arguments: Array(tokens.dropFirst()), block: code,
+                                          text: map.text(first.0, commandEnd),
+                                          range: map.range(first.0, commandEnd)))
+        }
+
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let next = index + 1 < bytes.count ? bytes[index + 1] : nil
+            let depthBefore = lexer.depth
+            let (isCode, skip) = lexer.feed(byte, next: next)
+            if depthBefore > 0 || blockOpen != nil {
+                // Inside a block: only watch for the brace that closes it.
+                if isCode, byte == UInt8(ascii: "}"), lexer.depth == 0, let open = blockOpen {
+                    block = (open, index)
+                    blockOpen = nil
+                }
+                index += 1 + skip
+                continue
+            }
+            if lexer.depth < 0 {
+                diagnostics.append(.error("unmatched '}'", at: map.range(index, index + 1),
+                                          hint: "every '}' closes a '{' opened earlier in the command"))
+                lexer = CLexer()
+                index += 1
+                continue
+            }
+            let isSeparator = byte == UInt8(ascii: "\n") || (byte == UInt8(ascii: ";") && isCode)
+            if isSeparator {
+                finishSegment(at: index)
+                segmentStart = index + 1
+            } else if !isCode {
+                // A comment at command level or a string: a string is part of a word.
+                if lexer.state == .string || byte == UInt8(ascii: "\"") {
+                    if wordStart == nil { wordStart = index }
+                } else {
+                    closeWord(at: index)
+                }
+            } else if byte == UInt8(ascii: "{") {
+                closeWord(at: index)
+                blockOpen = index
+            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") {
+                if angleDepth == 0 { closeWord(at: index) }
+            } else {
+                if byte == UInt8(ascii: "<") || byte == UInt8(ascii: "(") { angleDepth += 1 }
+                if byte == UInt8(ascii: ">") || byte == UInt8(ascii: ")") { angleDepth = max(0, angleDepth - 1) }
+                if wordStart == nil { wordStart = index }
+            }
+            index += 1 + skip
+        }
+        if lexer.isIncomplete {
+            return .needsMore
+        }
+        _ = segmentStart
+        finishSegment(at: bytes.count)
+        return diagnostics.isEmpty ? .complete(commands) : .failed(diagnostics)
+    }
+}

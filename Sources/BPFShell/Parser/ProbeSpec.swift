@@ -1,0 +1,49 @@
+/// A parsed probe point such as `tracepoint:syscalls:sys_enter_openat`: the same on
+/// every machine; resolving it against the running kernel is the session's job.
+public struct ProbeSpec: Equatable, Sendable, CustomStringConvertible {
+    public var kind: ProbeKind
+    /// The parts after the kind, e.g. ["syscalls", "sys_enter_openat"].
+    public var parts: [String]
+    public var range: SourceRange?
+
+    public init(kind: ProbeKind, parts: [String], range: SourceRange? = nil) {
+        self.kind = kind
+        self.parts = parts
+        self.range = range
+    }
+
+    public var description: String {
+        ([kind.rawValue] + parts).joined(separator: ":")
+    }
+
+    public var hasWildcard: Bool {
+        parts.contains { $0.contains("*") || $0.contains("?") }
+    }
+
+    public static func parse(_ token: Token) throws(Diagnostic) -> ProbeSpec {
+        let text = token.text
+        guard let colon = text.firstIndex(of: ":") else {
+            throw .error("'\(text)' is not a probe point", at: token.range,
+                         hint: "write KIND:WHAT, for example tracepoint:syscalls:sys_enter_openat")
+        }
+        let kindText = String(text[..<colon])
+        let kindRange = SourceRange(line: token.range.start.line, column: token.range.start.column,
+                                    length: kindText.count)
+        guard let kind = ProbeKind.named(kindText) else {
+            let names = ProbeKind.allCases.flatMap(\.aliases).filter { $0.count > 2 }
+            var hints = [Suggestions.hint(for: kindText, in: names)].compactMap { $0 }
+            hints.append("probe kinds: " + ProbeKind.allCases.map(\.rawValue).joined(separator: ", "))
+            throw Diagnostic(.error, "unknown probe kind '\(kindText)'", at: kindRange, hints: hints)
+        }
+        let parts = String(text[text.index(after: colon)...])
+            .split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard kind.partCount.contains(parts.count), !parts.contains(where: \.isEmpty) else {
+            throw .error("'\(text)' does not match \(kind.syntax)", at: token.range)
+        }
+        if kind == .profile, parts[0] != "hz" {
+            throw .error("profile probes are written profile:hz:RATE", at: token.range,
+                         hint: "for example profile:hz:99")
+        }
+        return ProbeSpec(kind: kind, parts: parts, range: token.range)
+    }
+}

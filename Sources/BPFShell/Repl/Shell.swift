@@ -1,0 +1,71 @@
+import CShim
+import Foundation
+
+/// The read–execute loop: gathers lines until a command is complete, runs it, repeats.
+public final class Shell {
+    let session: Session
+    let reader: LineReader
+    /// Stop at the first failing command (scripts) rather than carrying on (pipes, terminals).
+    let stopOnError: Bool
+
+    public init(session: Session, reader: LineReader, stopOnError: Bool = false) {
+        self.session = session
+        self.reader = reader
+        self.stopOnError = stopOnError
+    }
+
+    /// Runs until quit, end of input or a terminating signal; returns the exit status.
+    public func run() -> Int32 {
+        var pending = ""
+        var pendingStartLine = 1
+        var lineNumber = 0
+        var anyFailed = false
+        while !session.isFinished {
+            if bpfsh_signals_termination() != 0 { break }
+            session.drainEvents()
+            let prompt = pending.isEmpty ? "[\(session.cellCount + 1)]> " : "...> "
+            guard let line = reader.readLine(prompt: prompt) else {
+                if bpfsh_signals_termination() != 0 { break }
+                if bpfsh_signals_take_interrupt() != 0 {
+                    // Ctrl-C at the prompt abandons only what is being typed.
+                    if reader.isInteractive {
+                        if !pending.isEmpty { session.output.writeError("(block abandoned)\n") }
+                        pending = ""
+                        session.output.write("\n")
+                        continue
+                    }
+                    break
+                }
+                if !pending.isEmpty {
+                    anyFailed = !session.execute(pending, lineOffset: pendingStartLine - 1) || anyFailed
+                }
+                break
+            }
+            lineNumber += 1
+            if let plain = reader as? PlainLineReader, plain.overlongLine {
+                session.output.writeError("\(session.configuration.sourceName):\(lineNumber): error: line longer than 1 MiB; skipped\n")
+                anyFailed = true
+                if stopOnError { break }
+                continue
+            }
+            if pending.isEmpty {
+                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                pending = line
+                pendingStartLine = lineNumber
+            } else {
+                pending += "\n" + line
+            }
+            if case .needsMore = CommandParser.parse(pending) { continue }
+            let ok = session.execute(pending, lineOffset: pendingStartLine - 1)
+            pending = ""
+            if !ok {
+                anyFailed = true
+                if stopOnError { break }
+            }
+        }
+        reader.close()
+        session.close()
+        if bpfsh_signals_termination() != 0 { return 128 + bpfsh_signals_termination() }
+        return anyFailed && !reader.isInteractive ? 1 : 0
+    }
+}

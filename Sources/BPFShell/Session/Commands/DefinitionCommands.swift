@@ -1,0 +1,109 @@
+import Foundation
+
+/// `c { … }`: C shared by every later probe.
+struct CCommand: ShellCommand {
+    static let name = "c"
+    static let summary = "add shared C (types, constants, static helpers) to every later probe"
+    static let usage = "c { C declarations }"
+    static let example = "c { struct key { u32 pid; char comm[16]; }; }"
+
+    let block: CodeBlock
+    let range: SourceRange
+
+    init(_ syntax: CommandSyntax) throws {
+        guard let block = syntax.block, syntax.arguments.isEmpty else {
+            throw Diagnostic.error("c needs a { } block of C declarations", at: syntax.range, hint: "usage: \(Self.usage)")
+        }
+        self.block = block
+        range = syntax.name.range
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        try session.addCBlock(UserCode(cell: cell, block: block), range: range)
+        session.say("c block added (\(session.cBlocks.count) in this session)")
+    }
+}
+
+/// `map NAME KIND [size N]`: a session map that outlives every probe.
+struct MapCommand: ShellCommand {
+    static let name = "map"
+    static let summary = "declare a session map: hash<K,V>, count<K>, hist, hist<K>, lhist(min,max,step), array<V>"
+    static let usage = "map NAME KIND [size N]"
+    static let example = "map opens count<comm_t>"
+
+    let decl: MapDecl
+    let range: SourceRange
+
+    init(_ syntax: CommandSyntax) throws {
+        if let block = syntax.block {
+            throw Diagnostic.error("map takes no { } block", at: block.range, hint: "usage: \(Self.usage)")
+        }
+        decl = try MapDecl.parse(syntax)
+        range = syntax.argumentsRange
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let map = try session.declareMap(decl, range: range)
+        let layout = MapLayout(decl)
+        let kind = layout.mapType.replacingOccurrences(of: "BPF_MAP_TYPE_", with: "").lowercased()
+        session.say("map \(decl.name): \(decl.kind.description) (\(kind), \(map.kernelMap.maxEntries) entries)")
+    }
+}
+
+/// `probe [NAME] SPEC { body }`: compile, load and attach.
+struct ProbeCommand: ShellCommand {
+    static let name = "probe"
+    static let summary = "compile a BPF C body and attach it to a probe point"
+    static let usage = "probe [NAME] KIND:TARGET { BPF C }"
+    static let example = "probe tracepoint:syscalls:sys_enter_openat { count(opens, comm()); }"
+
+    let name: String?
+    let nameRange: SourceRange?
+    let spec: ProbeSpec
+    let body: CodeBlock
+    let text: String
+
+    init(_ syntax: CommandSyntax) throws {
+        let started = syntax.arguments
+        guard !started.isEmpty else {
+            throw Diagnostic.error("probe needs a probe point and a body", at: syntax.range, hint: "usage: \(Self.usage)")
+        }
+        var specToken = started[0]
+        if !specToken.text.contains(":") {
+            guard started.count == 2 else {
+                throw Diagnostic.error(started.count == 1 ? "'\(specToken.text)' is not a probe point"
+                                           : "probe takes a name and one probe point",
+                                       at: started.count > 2 ? started[2].range : specToken.range,
+                                       hint: "usage: \(Self.usage), e.g. \(Self.example)")
+            }
+            name = specToken.text
+            nameRange = specToken.range
+            specToken = started[1]
+        } else {
+            guard started.count == 1 else {
+                throw Diagnostic.error("unexpected '\(started[1].text)' after the probe point", at: started[1].range,
+                                       hint: "usage: \(Self.usage)")
+            }
+            name = nil
+            nameRange = nil
+        }
+        spec = try ProbeSpec.parse(specToken)
+        guard let block = syntax.block else {
+            throw Diagnostic.error("probe needs a { } body", at: specToken.range,
+                                   hint: "for example: probe \(specToken.text) { count(opens, comm()); }")
+        }
+        body = block
+        text = syntax.text
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let started = DispatchTime.now()
+        let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, spec: spec, body: body,
+                                                   source: text, cell: cell, started: started)
+        let programs = probe.points.count == 1 ? "1 program" : "\(probe.points.count) programs"
+        let compile = timing.isCached ? String(format: "compile %.1f ms, cached", timing.compile)
+            : String(format: "compile %.1f ms", timing.compile)
+        session.say(String(format: "%@ attached: %@ (%@) in %.1f ms (%@, load %.1f ms, attach %.1f ms)",
+                           probe.name, spec.description, programs, timing.total, compile, timing.load, timing.attach))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// `list PATTERN`: probe points that match, of the kinds the kernel can tell about.
+struct ListCommand: ShellCommand {
+    static let name = "list"
+    static let summary = "list probe points matching a pattern (tracepoint:sched:*, rawtracepoint:sched_*)"
+    static let usage = "list [KIND:]PATTERN"
+    static let example = "list tracepoint:sched:*"
+    static let isRecorded = false
+
+    let pattern: Token?
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...1, usage: Self.usage)
+        pattern = syntax.arguments.first
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let runtime = try session.runtime()
+        let text = pattern?.text ?? "tracepoint:*"
+        var kind = ProbeKind.tracepoint
+        var rest = text
+        if let colon = text.firstIndex(of: ":"), let named = ProbeKind.named(String(text[..<colon])) {
+            kind = named
+            rest = String(text[text.index(after: colon)...])
+        }
+        var lines: [String] = []
+        switch kind {
+        case .tracepoint:
+            let tracefs = try runtime.tracefs()
+            let parts = rest.split(separator: ":", maxSplits: 1).map(String.init)
+            let categoryPattern = parts.first ?? "*"
+            let eventPattern = parts.count > 1 ? parts[1] : "*"
+            for category in tracefs.categories() where Wildcard.matches(categoryPattern, category) {
+                for event in tracefs.events(in: category) where Wildcard.matches(eventPattern, event) {
+                    lines.append("tracepoint:\(category):\(event)")
+                }
+            }
+        case .rawTracepoint, .tpBTF:
+            for name in try runtime.btf.tracepointNames().sorted() where Wildcard.matches(rest, name) {
+                lines.append("\(kind.rawValue):\(name)")
+            }
+        default:
+            throw Diagnostic.error("listing \(kind.rawValue) probe points is not supported yet", at: pattern?.range)
+        }
+        if lines.isEmpty {
+            throw Diagnostic.error("nothing matches '\(text)'", at: pattern?.range)
+        }
+        session.say(lines.joined(separator: "\n"))
+    }
+}
+
+/// `info SPEC`: what a probe body can use at that point.
+struct InfoCommand: ShellCommand {
+    static let name = "info"
+    static let summary = "show what a probe body can use at a probe point (args fields, typed parameters)"
+    static let usage = "info KIND:TARGET"
+    static let example = "info tracepoint:syscalls:sys_enter_openat"
+    static let isRecorded = false
+
+    let spec: ProbeSpec
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...1, usage: Self.usage)
+        spec = try ProbeSpec.parse(syntax.arguments[0])
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let runtime = try session.runtime()
+        for point in try SpecResolver(runtime: runtime).resolve(spec) {
+            session.say(point.description)
+            switch point.context {
+            case let .tracepoint(format):
+                session.say("  args (struct \(format.structName) *):")
+                for field in format.fieldSummary { session.say("    \(field);") }
+            case .rawTracepoint:
+                session.say("  ctx (struct bpf_raw_tracepoint_args *): arg0 … arg11 (u64)")
+            case let .typed(parameters):
+                session.say("  parameters:")
+                for parameter in parameters { session.say("    \(parameter.declaration);") }
+            }
+        }
+    }
+}
+
+/// `help [COMMAND]`.
+struct HelpCommand: ShellCommand {
+    static let name = "help"
+    static let summary = "list commands, or show one command's syntax and an example"
+    static let usage = "help [COMMAND]"
+    static let example = "help probe"
+    static let isRecorded = false
+
+    let topic: Token?
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...1, usage: Self.usage)
+        topic = syntax.arguments.first
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        if let topic {
+            guard let command = CommandRegistry.command(named: topic.text) else {
+                throw Diagnostic(.error, "no command '\(topic.text)'", at: topic.range,
+                                 hints: [Suggestions.hint(for: topic.text, in: CommandRegistry.names)].compactMap { $0 })
+            }
+            session.say("\(command.usage)\n  \(command.summary)\n  example: \(command.example)")
+            return
+        }
+        let width = CommandRegistry.all.map { $0.name.count }.max() ?? 8
+        var text = CommandRegistry.all.map { command in
+            command.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.summary
+        }.joined(separator: "\n")
+        text += "\n\nbuilt-ins in probe bodies: pid() tid() uid() cpu() nsecs() comm()  count(m,k) sum(m,k,v) "
+            + "set(m,k,v) get(m,k) del(m,k) hist(m,v) hist_by(m,k,v) lhist(m,v) print(fmt, ...)"
+        session.say(text)
+    }
+}
+
+/// `quit` / `exit`: release everything and leave.
+struct QuitCommand: ShellCommand {
+    static let name = "quit"
+    static let aliases = ["exit"]
+    static let summary = "detach every probe, free every map and leave"
+    static let usage = "quit"
+    static let example = "quit"
+    static let isRecorded = false
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...0, usage: Self.usage)
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        session.finish()
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// `print MAP [top N] [sort key|value] [ns|us|ms|s]`.
+struct PrintCommand: ShellCommand {
+    static let name = "print"
+    static let summary = "print a map as a table or histogram"
+    static let usage = "print MAP [top N] [sort key|value] [ns|us|ms|s]"
+    static let example = "print opens top 10"
+
+    let mapToken: Token
+    var selection = MapContents.Selection()
+    var unit: DisplayUnit?
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...6, usage: Self.usage)
+        mapToken = syntax.arguments[0]
+        var words = syntax.arguments.dropFirst().makeIterator()
+        while let word = words.next() {
+            switch word.text {
+            case "top":
+                guard let count = words.next(), let limit = Int(count.text), limit > 0 else {
+                    throw Diagnostic.error("top needs a positive number", at: word.range, hint: "for example: print opens top 10")
+                }
+                selection.limit = limit
+            case "sort":
+                guard let order = words.next(), ["key", "value"].contains(order.text) else {
+                    throw Diagnostic.error("sort takes 'key' or 'value'", at: word.range)
+                }
+                selection.order = order.text == "key" ? .keyAscending : .valueDescending
+            default:
+                guard let parsed = DisplayUnit(rawValue: word.text) else {
+                    throw Diagnostic.error("unexpected '\(word.text)'", at: word.range, hint: "usage: \(Self.usage)")
+                }
+                unit = parsed
+            }
+        }
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        guard let map = session.map(named: mapToken.text) else {
+            throw session.unknownMap(mapToken)
+        }
+        session.drainEvents()
+        let contents = try session.contents(of: map, selection: selection)
+        session.output.write(session.renderer.render(contents, name: map.decl.name, unit: unit))
+    }
+}
+
+/// `clear MAP` or `clear all`.
+struct ClearCommand: ShellCommand {
+    static let name = "clear"
+    static let summary = "empty a map, or every map with 'clear all'"
+    static let usage = "clear MAP | clear all"
+    static let example = "clear opens"
+
+    let target: Token
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...1, usage: Self.usage)
+        target = syntax.arguments[0]
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        if target.text == "all", session.map(named: "all") == nil {
+            for map in session.maps { try map.kernelMap.clear() }
+            session.say("cleared \(session.maps.count) maps")
+            return
+        }
+        guard let map = session.map(named: target.text) else { throw session.unknownMap(target) }
+        try map.kernelMap.clear()
+        session.say("cleared \(map.decl.name)")
+    }
+}
+
+/// `maps`: every session map with its types and size.
+struct MapsCommand: ShellCommand {
+    static let name = "maps"
+    static let summary = "list the session's maps: kind, key/value types, entries, memory"
+    static let usage = "maps"
+    static let example = "maps"
+    static let isRecorded = false
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...0, usage: Self.usage)
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        guard !session.maps.isEmpty else {
+            session.say("no maps yet: declare one with 'map NAME KIND', e.g. \(MapCommand.example)")
+            return
+        }
+        var rows = [["NAME", "KIND", "KEY", "VALUE", "ENTRIES", "MEMORY"]]
+        for map in session.maps {
+            let memory = map.kernelMap.memoryBytes.map(formatBytes) ?? "?"
+            let entries = map.decl.kind.isHistogram ? "\(map.kernelMap.maxEntries) slots"
+                : "\(map.kernelMap.entryCount())/\(map.kernelMap.maxEntries)"
+            rows.append([map.decl.name, map.decl.kind.description, map.keyType.displayName, map.valueType.displayName,
+                         entries, memory])
+        }
+        session.output.write(formatColumns(rows))
+    }
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+    if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
+    return "\(bytes) B"
+}
+
+/// Left-aligned columns separated by two spaces.
+func formatColumns(_ rows: [[String]]) -> String {
+    var widths: [Int] = []
+    for row in rows {
+        for (index, cell) in row.enumerated() {
+            if index >= widths.count { widths.append(0) }
+            widths[index] = max(widths[index], cell.count)
+        }
+    }
+    return rows.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+}
+
+extension Session {
+    func unknownMap(_ token: Token) -> Diagnostic {
+        var hints: [String] = []
+        if let hint = Suggestions.hint(for: token.text, in: mapNames) { hints.append(hint) }
+        hints.append(mapNames.isEmpty ? "no maps yet: declare one with 'map NAME KIND'"
+                         : "maps: " + mapNames.joined(separator: ", "))
+        return Diagnostic(.error, "unknown map '\(token.text)'", at: token.range, hints: hints)
+    }
+
+    func unknownProbe(_ token: Token) -> Diagnostic {
+        var hints: [String] = []
+        if let hint = Suggestions.hint(for: token.text, in: probeNames) { hints.append(hint) }
+        hints.append(probeNames.isEmpty ? "no probes yet" : "probes: " + probeNames.joined(separator: ", "))
+        return Diagnostic(.error, "unknown probe '\(token.text)'", at: token.range, hints: hints)
+    }
+}

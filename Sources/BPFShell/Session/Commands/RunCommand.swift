@@ -1,0 +1,44 @@
+import CShim
+import Foundation
+
+/// `run [DURATION]`: let events flow, streaming print() output; Ctrl-C ends early.
+struct RunCommand: ShellCommand {
+    static let name = "run"
+    static let summary = "let events flow for a while (print() output streams); Ctrl-C ends early"
+    static let usage = "run [DURATION]   (500ms, 5s, 1m; no duration: until Ctrl-C)"
+    static let example = "run 2s"
+
+    let seconds: Double?
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...1, usage: Self.usage)
+        if let argument = syntax.arguments.first {
+            guard let seconds = DurationParser.seconds(argument.text) else {
+                throw Diagnostic.error("'\(argument.text)' is not a duration", at: argument.range,
+                                       hint: "write 500ms, 2s, 1.5s or 1m")
+            }
+            self.seconds = seconds
+        } else {
+            seconds = nil
+        }
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let runtime = try session.runtime()
+        let deadline = seconds.map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
+        _ = bpfsh_signals_take_interrupt()
+        while true {
+            if bpfsh_signals_take_interrupt() != 0 {
+                session.say("run interrupted; maps keep what they gathered")
+                break
+            }
+            if bpfsh_signals_termination() != 0 { break }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let deadline, now >= deadline { break }
+            let remaining = deadline.map { Int32(min(100, max(1, ($0 - now) / 1_000_000))) } ?? 100
+            runtime.stream.poll(timeoutMilliseconds: remaining)
+        }
+        runtime.stream.drain()
+        session.reportRuntimeProblems(runtime)
+    }
+}

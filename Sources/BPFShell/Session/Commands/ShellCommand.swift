@@ -1,0 +1,60 @@
+/// One REPL command: how it is written, what it does, and whether `save` keeps it.
+protocol ShellCommand {
+    static var name: String { get }
+    static var aliases: [String] { get }
+    static var summary: String { get }
+    static var usage: String { get }
+    static var example: String { get }
+    /// Whether a saved script keeps this command (it builds or uses session state).
+    static var isRecorded: Bool { get }
+
+    init(_ syntax: CommandSyntax) throws
+    func execute(in session: Session, cell: Int) throws
+}
+
+extension ShellCommand {
+    static var aliases: [String] { [] }
+    static var isRecorded: Bool { true }
+}
+
+/// Every command, in the order `help` lists them.
+enum CommandRegistry {
+    static let all: [ShellCommand.Type] = [
+        CCommand.self, MapCommand.self, ProbeCommand.self, RunCommand.self, PrintCommand.self, ClearCommand.self,
+        ProbesCommand.self, MapsCommand.self, ShowCommand.self, DetachCommand.self, AttachCommand.self,
+        DropCommand.self, ListCommand.self, InfoCommand.self, HelpCommand.self, QuitCommand.self,
+    ]
+
+    static var names: [String] { all.flatMap { [$0.name] + $0.aliases } }
+
+    static func command(named name: String) -> ShellCommand.Type? {
+        all.first { $0.name == name || $0.aliases.contains(name) }
+    }
+}
+
+extension CommandSyntax {
+    /// Throws unless the command has exactly `count` words after its name.
+    func expectArguments(_ count: ClosedRange<Int>, usage: String) throws(Diagnostic) {
+        guard count.contains(arguments.count) else {
+            let where_ = arguments.count > count.upperBound ? arguments[count.upperBound].range : range
+            throw Diagnostic.error(arguments.count > count.upperBound ? "too many arguments to '\(name.text)'"
+                                       : "'\(name.text)' needs more arguments",
+                                   at: where_, hint: "usage: \(usage)")
+        }
+        if let block {
+            throw Diagnostic.error("'\(name.text)' takes no { } block", at: block.range, hint: "usage: \(usage)")
+        }
+    }
+}
+
+/// Parses "500ms", "2s", "1m", "1.5s"; a bare number is seconds.
+enum DurationParser {
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * scale }
+        }
+        if let value = Double(text), value >= 0 { return value }
+        return nil
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+extension Session {
+    /// Compiles a unit, turning clang's complaints into diagnostics on the user's cells.
+    /// Errors clang places in generated code are pinned to `fallback` (the spec or declaration).
+    func compile(_ unit: GeneratedUnit, runtime: Runtime, fallback: SourceRange?, what: String) throws -> CompiledObject {
+        do {
+            let compiled = try runtime.compiler.compile(unit)
+            for warning in compiled.warnings where warning.severity == .warning {
+                if let diagnostic = diagnostic(for: warning, fallback: fallback, what: what) {
+                    report(diagnostic, cell: diagnostic.cell ?? cellCount)
+                }
+            }
+            return compiled
+        } catch let failure as CompileFailure {
+            var diagnostics = failure.messages.filter { $0.severity == .error }
+                .compactMap { diagnostic(for: $0, fallback: fallback, what: what) }
+            if diagnostics.isEmpty {
+                diagnostics = [Diagnostic(.error, "clang could not compile \(what)", at: fallback,
+                                          details: failure.output.split(separator: "\n").prefix(20).map(String.init))]
+            }
+            throw DiagnosticList(Array(diagnostics.prefix(5)))
+        }
+    }
+
+    private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {
+        guard let cellNumber = message.cell, let cell = cells[cellNumber] else {
+            var diagnostic = Diagnostic(message.severity, "\(what): \(message.message)", at: fallback)
+            diagnostic.hints = ["the error is in code bpfsh generated for it; 'show NAME c' prints that code"]
+            return diagnostic
+        }
+        let length = tokenLength(in: cell.text, line: message.line, column: message.column)
+        var diagnostic = Diagnostic(message.severity, message.message,
+                                    at: SourceRange(line: message.line, column: message.column, length: length))
+        diagnostic.cell = cellNumber
+        if message.message.contains("call to undeclared function") {
+            diagnostic.hints = ["built-ins: pid() tid() uid() cpu() nsecs() comm() count sum set get del hist hist_by lhist print"]
+        }
+        return diagnostic
+    }
+
+    /// The length of the identifier or number at a position, for the `~~~` underline.
+    private func tokenLength(in text: String, line: Int, column: Int) -> Int {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count else { return 1 }
+        let bytes = Array(lines[line - 1].utf8)
+        var index = column - 1, length = 0
+        while index >= 0, index < bytes.count, BodyScanner.isIdentifierStart(bytes[index]) || (bytes[index] >= 48 && bytes[index] <= 57) {
+            index += 1
+            length += 1
+        }
+        return max(length, 1)
+    }
+
+    /// Binds the session's internal maps and every named session map into an object.
+    func bindMaps(of object: BPFObject, runtime: Runtime) throws {
+        try object.reuse(map: Prelude.eventsMapName, fd: runtime.events.fd)
+        try object.reuse(map: Prelude.countersMapName, fd: runtime.counters.fd)
+        let names = Set(object.mapNames)
+        for map in maps where names.contains(map.decl.name) {
+            try object.reuse(map: map.decl.name, fd: map.kernelMap.fd)
+        }
+    }
+
+    /// Loads an object, explaining a verifier rejection in terms of what the user typed.
+    func load(_ object: BPFObject, probeName: String) throws {
+        do {
+            try object.load()
+        } catch {
+            guard let log = VerifierReport.extractLog(fromLibbpfOutput: error.libbpfLog) else { throw error }
+            lastVerifierLog = log
+            let report = VerifierReport(log: log)
+            var diagnostic = Diagnostic(.error, "the verifier rejected probe '\(probeName)': \(report.message)")
+            if let cell = report.cell, let line = report.line, let text = cells[cell]?.text {
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                if line >= 1, line <= lines.count {
+                    let content = lines[line - 1]
+                    let indent = content.prefix { $0 == " " || $0 == "\t" }.count
+                    // Point at the statement the verifier names when it is on that line.
+                    var column = indent + 1, length = max(1, content.count - indent)
+                    if let source = report.sourceLine, let found = content.range(of: source) {
+                        column = content.distance(from: content.startIndex, to: found.lowerBound) + 1
+                        length = source.count
+                    }
+                    diagnostic.range = SourceRange(line: line, column: column, length: length)
+                    diagnostic.cell = cell
+                }
+            }
+            if let instruction = report.instruction { diagnostic.details.append("at instruction: \(instruction)") }
+            if let explanation = report.explanation { diagnostic.hints.append(explanation) }
+            diagnostic.hints.append("\(report.omittedLines) more lines of verifier log: 'show log' prints them")
+            throw diagnostic
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+extension Session {
+    /// Creates a session map: a unit that declares only it is compiled and loaded,
+    /// which gives the map BTF for its key and value types; the session keeps the fd.
+    func declareMap(_ decl: MapDecl, range: SourceRange?) throws -> SessionMap {
+        if let existing = map(named: decl.name) {
+            throw Diagnostic(.error, "a map named '\(decl.name)' already exists (\(existing.decl.kind.description))",
+                             at: decl.nameRange,
+                             hints: ["empty it with 'clear \(decl.name)', or choose another name"])
+        }
+        guard nextMapID < Prelude.counterSlots - Prelude.firstMapErrorSlot else {
+            throw Diagnostic.error("this session has declared too many maps", at: decl.nameRange)
+        }
+        let runtime = try runtime()
+        let definition = MapDefinition(decl: decl, id: nextMapID)
+        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition])
+        let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
+        let object = try BPFObject(elf: compiled.elf, name: "bpfsh_m_\(decl.name)")
+        defer { object.close() }
+        try bindMaps(of: object, runtime: runtime)
+        try object.load()
+        guard let fd = object.mapFD(named: decl.name), let ids = object.mapBTFTypeIDs(named: decl.name),
+              let btf = object.btf else {
+            throw Diagnostic.error("internal error: the map unit for '\(decl.name)' has no map", at: range)
+        }
+        let reader = BTFReader(btf: btf)
+        let kernelMap = try KernelMap(adopting: dup(fd), name: decl.name)
+        let map = SessionMap(decl: decl, id: nextMapID, kernelMap: kernelMap,
+                             keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
+        nextMapID += 1
+        maps.append(map)
+        return map
+    }
+
+    /// Adds a `c { }` block after checking it compiles with everything declared so far.
+    func addCBlock(_ code: UserCode, range: SourceRange) throws {
+        let runtime = try runtime()
+        let unit = CUnitBuilder.cBlockUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition))
+        _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
+        cBlocks.append(code)
+    }
+
+    func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
+        let entries = try map.kernelMap.readAll()
+        return MapContents.build(kind: map.decl.kind, keyType: map.keyType, valueType: map.valueType,
+                                 entries: entries, selection: selection)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// What one `probe` command cost, for the confirmation line and the benchmark.
+struct ProbeTiming {
+    var compile: Double
+    var load: Double
+    var attach: Double
+    var total: Double
+    var isCached: Bool
+}
+
+extension Session {
+    /// Compiles, loads and attaches a probe. A probe with the name of an existing one
+    /// replaces it only once the new one is attached: a mistake never loses the old.
+    func addProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec, body: CodeBlock,
+                  source: String, cell: Int, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
+        if let requestedName {
+            guard MapDecl.isIdentifier(requestedName) else {
+                throw Diagnostic.error("'\(requestedName)' is not a valid probe name", at: nameRange,
+                                       hint: "names are C identifiers: letters, digits and '_'")
+            }
+        }
+        try checkMapUses(in: body)
+        let runtime = try runtime()
+        let points = try SpecResolver(runtime: runtime).resolve(spec)
+        guard nextProbeNumber < Prelude.firstMapErrorSlot - Prelude.firstProbeSlot else {
+            throw Diagnostic.error("this session has created too many probes; start a new session", at: spec.range)
+        }
+        let number = nextProbeNumber
+        let name = requestedName ?? nextAutomaticName()
+        let scanner = BodyScanner(body)
+        let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
+        let unit = CUnitBuilder.probeUnit(probeID: number, name: name, points: points,
+                                          body: UserCode(cell: cell, block: body), cBlocks: cBlocks,
+                                          maps: usedMaps.map(\.definition))
+        let compiled = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
+
+        let loadStart = DispatchTime.now()
+        let object = try BPFObject(elf: compiled.elf, name: "bpfsh_\(name)")
+        do {
+            try bindMaps(of: object, runtime: runtime)
+            try load(object, probeName: name)
+        } catch {
+            object.close()
+            throw error
+        }
+        let loadMilliseconds = milliseconds(since: loadStart)
+
+        let probe = AttachedProbe(number: number, name: name, spec: spec, points: points, source: source, unit: unit,
+                                  elf: compiled.elf, object: object, compileMilliseconds: compiled.milliseconds,
+                                  loadMilliseconds: loadMilliseconds)
+        let attachStart = DispatchTime.now()
+        do {
+            try probe.attach()
+        } catch {
+            object.close()
+            throw explainAttachFailure(error, spec: spec)
+        }
+        let attachMilliseconds = milliseconds(since: attachStart)
+        nextProbeNumber += 1
+        if let old = self.probe(named: name) {
+            probes.removeAll { $0 === old }
+            detacher.release(links: old.takeLinks(), then: old.object)
+        }
+        probes.append(probe)
+        return (probe, ProbeTiming(compile: compiled.milliseconds, load: loadMilliseconds, attach: attachMilliseconds,
+                                   total: milliseconds(since: started), isCached: compiled.isFromCache))
+    }
+
+    private func cBlocksMention(_ name: String) -> Bool {
+        cBlocks.contains { BodyScanner($0.block).identifiers.contains(name) }
+    }
+
+    private func nextAutomaticName() -> String {
+        var number = nextProbeNumber
+        while probe(named: "p\(number)") != nil { number += 1 }
+        return "p\(number)"
+    }
+
+    /// Checks each map operation names a declared map of a kind it works on.
+    func checkMapUses(in body: CodeBlock) throws {
+        var diagnostics: [Diagnostic] = []
+        for use in BodyScanner(body).mapUses {
+            guard let map = map(named: use.mapName) else {
+                var hints: [String] = []
+                if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
+                hints.append("declare it first, for example: map \(use.mapName) \(Self.exampleKind(for: use.operation))")
+                diagnostics.append(Diagnostic(.error, "unknown map '\(use.mapName)'", at: use.range, hints: hints))
+                continue
+            }
+            if let problem = Self.kindProblem(operation: use.operation, kind: map.decl.kind) {
+                diagnostics.append(Diagnostic(.error, "\(use.operation)() cannot be used on '\(use.mapName)', a \(map.decl.kind.description) map",
+                                              at: use.range, hints: [problem]))
+            }
+        }
+        if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
+    }
+
+    static func exampleKind(for operation: String) -> String {
+        switch operation {
+        case "count": return "count<comm_t>"
+        case "sum": return "count<u32>"
+        case "hist": return "hist"
+        case "hist_by": return "hist<u32>"
+        case "lhist": return "lhist(0, 1000, 100)"
+        default: return "hash<u32, u64>"
+        }
+    }
+
+    static func kindProblem(operation: String, kind: MapKind) -> String? {
+        switch (operation, kind) {
+        case ("count", .count), ("count", .hash), ("sum", .count), ("sum", .hash): return nil
+        case ("set", .hash), ("set", .array), ("get", .hash), ("get", .array), ("get", .count),
+             ("del", .hash), ("del", .count): return nil
+        case ("hist", .hist(nil)), ("hist_by", .hist(_?)), ("lhist", .lhist): return nil
+        case ("hist", .hist(_?)): return "it has a key: use hist_by(map, key, value)"
+        case ("hist_by", .hist(nil)): return "it has no key: use hist(map, value)"
+        default:
+            return "\(operation)() works on \(expectedKinds(operation))"
+        }
+    }
+
+    private static func expectedKinds(_ operation: String) -> String {
+        switch operation {
+        case "count", "sum": return "count<K> and hash<K, u64> maps"
+        case "set": return "hash and array maps"
+        case "get": return "hash, array and count maps"
+        case "del": return "hash and count maps"
+        case "hist": return "hist maps"
+        case "hist_by": return "hist<K> maps"
+        default: return "lhist maps"
+        }
+    }
+
+    private func explainAttachFailure(_ error: Error, spec: ProbeSpec) -> Error {
+        guard let kernel = error as? KernelError else { return error }
+        var diagnostic = Diagnostic(.error, kernel.description, at: spec.range)
+        if kernel.errno == ENOENT { diagnostic.hints.append("the probe point disappeared or is not available on this kernel") }
+        if kernel.errno == EBUSY { diagnostic.hints.append("another program holds this attach point exclusively") }
+        return diagnostic
+    }
+
+    // MARK: attach / detach / drop
+
+    func detach(_ probe: AttachedProbe) {
+        detacher.release(links: probe.takeLinks())
+    }
+
+    func reattach(_ probe: AttachedProbe) throws {
+        detacher.waitUntilIdle()
+        try probe.attach()
+    }
+
+    func drop(_ probe: AttachedProbe) {
+        probes.removeAll { $0 === probe }
+        detacher.release(links: probe.takeLinks(), then: probe.object)
+    }
+
+    /// The verifier's full log for a loaded probe: reload its object with logging on.
+    func verifierLog(for probe: AttachedProbe) throws -> String {
+        let runtime = try runtime()
+        let object = try BPFObject(elf: probe.elf, name: "bpfsh_log_\(probe.name)")
+        defer { object.close() }
+        let size = 16 << 20
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+        defer { buffer.deallocate() }
+        buffer[0] = 0
+        object.requestVerifierLog(level: 1, buffer: buffer, size: size)
+        try bindMaps(of: object, runtime: runtime)
+        try object.load()
+        return String(cString: buffer)
+    }
+}

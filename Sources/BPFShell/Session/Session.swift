@@ -1,0 +1,250 @@
+import Foundation
+
+/// Everything a user builds up at the prompt: shared C, maps, probes and history.
+/// Commands run one at a time; a failing command leaves all of it intact.
+public final class Session {
+    public struct Configuration {
+        public var sourceName: String
+        public var cacheRoot: URL
+        public var ringBufferBytes: Int
+        public var useColor: Bool
+
+        public init(sourceName: String = "input", cacheRoot: URL = Session.defaultCacheRoot(),
+                    ringBufferBytes: Int = 8 << 20, useColor: Bool = false) {
+            self.sourceName = sourceName
+            self.cacheRoot = cacheRoot
+            self.ringBufferBytes = ringBufferBytes
+            self.useColor = useColor
+        }
+    }
+
+    /// A command as typed, kept so diagnostics can quote any earlier cell.
+    struct Cell {
+        var text: String
+        var sourceName: String
+        var lineOffset: Int
+    }
+
+    public struct HistoryEntry {
+        public var number: Int
+        public var text: String
+        public var succeeded: Bool
+        public var isRecorded: Bool
+    }
+
+    public let configuration: Configuration
+    let output: OutputSink
+    let renderer = TextRenderer()
+    let runtimeLoader: RuntimeLoader
+    let detacher = Detacher()
+
+    var cells: [Int: Cell] = [:]
+    var cBlocks: [UserCode] = []
+    var maps: [SessionMap] = []
+    var probes: [AttachedProbe] = []
+    var nextMapID = 1
+    var nextProbeNumber = 1
+    var lastVerifierLog: String?
+    public private(set) var history: [HistoryEntry] = []
+    public private(set) var cellCount = 0
+    public private(set) var isFinished = false
+    private var isClosed = false
+    private var isStreaming = false
+
+    public init(configuration: Configuration = Configuration(), output: OutputSink) {
+        self.configuration = configuration
+        self.output = output
+        runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, ringBufferBytes: configuration.ringBufferBytes)
+    }
+
+    public static func defaultCacheRoot() -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("bpfsh")
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return URL(fileURLWithPath: home).appendingPathComponent(".cache/bpfsh")
+    }
+
+    /// Starts compiler and map set-up in the background while the user types.
+    public func warmUp() {
+        runtimeLoader.startInBackground()
+    }
+
+    func runtime() throws -> Runtime {
+        let runtime = try runtimeLoader.get()
+        if !isStreaming {
+            isStreaming = true
+            runtime.setEventHandler { [weak self] _, text in self?.output.write(text) }
+        }
+        return runtime
+    }
+
+    /// Runs one chunk of input (one or more complete commands). Returns false when any failed.
+    @discardableResult
+    public func execute(_ text: String, sourceName: String? = nil, lineOffset: Int = 0) -> Bool {
+        let name = sourceName ?? configuration.sourceName
+        switch CommandParser.parse(text) {
+        case .needsMore:
+            cellCount += 1
+            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+            report(Diagnostic.error("the block is not closed: a '}' is missing at the end of the input"), cell: cellCount)
+            return false
+        case let .failed(diagnostics):
+            cellCount += 1
+            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+            diagnostics.forEach { report($0, cell: cellCount) }
+            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: false))
+            return false
+        case let .complete(commands):
+            var succeeded = true
+            for command in commands {
+                cellCount += 1
+                cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+                let ok = run(command, cell: cellCount)
+                succeeded = succeeded && ok
+                if isFinished { break }
+            }
+            drainEvents()
+            return succeeded
+        }
+    }
+
+    private func run(_ syntax: CommandSyntax, cell: Int) -> Bool {
+        guard let type = CommandRegistry.command(named: syntax.name.text) else {
+            var hints: [String] = []
+            if let hint = Suggestions.hint(for: syntax.name.text, in: CommandRegistry.names) { hints.append(hint) }
+            hints.append("type 'help' for the list of commands")
+            report(Diagnostic(.error, "unknown command '\(syntax.name.text)'", at: syntax.name.range, hints: hints), cell: cell)
+            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: false, isRecorded: false))
+            return false
+        }
+        var ok = true
+        do {
+            let command = try type.init(syntax)
+            try command.execute(in: self, cell: cell)
+        } catch {
+            ok = false
+            reportError(error, cell: cell)
+        }
+        history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: ok, isRecorded: type.isRecorded))
+        return ok
+    }
+
+    func reportError(_ error: Error, cell: Int) {
+        switch error {
+        case let diagnostic as Diagnostic:
+            report(diagnostic, cell: diagnostic.cell ?? cell)
+        case let list as DiagnosticList:
+            for diagnostic in list.diagnostics {
+                report(diagnostic, cell: diagnostic.cell ?? cell)
+            }
+        case let kernel as KernelError:
+            var hints = kernel.hint.map { [$0] } ?? []
+            let libbpfLines = kernel.libbpfLog.split(separator: "\n").map(String.init)
+                .filter { !$0.isEmpty && !$0.contains("BEGIN PROG LOAD LOG") }
+            if let last = libbpfLines.last { hints.append("libbpf: " + last.replacingOccurrences(of: "libbpf: ", with: "")) }
+            report(Diagnostic(.error, kernel.description, hints: hints), cell: cell)
+        case let failure as CompileFailure:
+            report(Diagnostic(.error, "clang failed", details: failure.output.split(separator: "\n").map(String.init)), cell: cell)
+        default:
+            report(Diagnostic.error("\(error)"), cell: cell)
+        }
+    }
+
+    func report(_ diagnostic: Diagnostic, cell: Int) {
+        let source = cells[cell]
+        let renderer = DiagnosticRenderer(sourceName: source?.sourceName ?? configuration.sourceName,
+                                          text: source?.text ?? "", lineOffset: source?.lineOffset ?? 0,
+                                          useColor: configuration.useColor)
+        output.writeError(renderer.render(diagnostic))
+    }
+
+    func say(_ text: String) {
+        output.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    func finish() {
+        isFinished = true
+    }
+
+    // MARK: Lookup
+
+    func map(named name: String) -> SessionMap? {
+        maps.first { $0.decl.name == name }
+    }
+
+    func probe(named name: String) -> AttachedProbe? {
+        probes.first { $0.name == name }
+    }
+
+    var mapNames: [String] { maps.map(\.decl.name) }
+    var probeNames: [String] { probes.map(\.name) }
+
+    // MARK: Events
+
+    /// Writes any print() output waiting in the ring buffer, and reports lost records
+    /// and failed map updates since the last look.
+    public func drainEvents() {
+        guard let runtime = runtimeLoader.builtRuntime else { return }
+        runtime.stream.drain()
+        reportRuntimeProblems(runtime)
+    }
+
+    private var reportedLost: UInt64 = 0
+
+    func reportRuntimeProblems(_ runtime: Runtime) {
+        let lost = runtime.counter(Prelude.lostEventsSlot)
+        if lost > reportedLost {
+            output.writeError("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
+            reportedLost = lost
+        }
+        for map in maps {
+            let failures = runtime.counter(Prelude.firstMapErrorSlot + map.id)
+            if failures > map.reportedFailures {
+                output.writeError("warning: map '\(map.decl.name)' is full (\(map.kernelMap.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
+                map.reportedFailures = failures
+            }
+        }
+    }
+
+    // MARK: Teardown
+
+    /// Releases every link, program and map the session made. Links are destroyed
+    /// concurrently: each waits out an RCU grace period in the kernel, and those overlap.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        runtimeLoader.settle()
+        detacher.waitUntilIdle()
+        let links = probes.flatMap { $0.takeLinks() }
+        DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
+        probes.forEach { $0.object.close() }
+        probes.removeAll()
+        maps.forEach { $0.kernelMap.close() }
+        maps.removeAll()
+        runtimeLoader.builtRuntime?.close()
+    }
+
+    deinit {
+        close()
+    }
+}
+
+/// Destroys links and closes objects off the prompt: detaching a tracepoint waits for
+/// an RCU grace period (50–80 ms), which `drop` should not make the user sit through.
+final class Detacher {
+    private let queue = DispatchQueue(label: "bpfsh.detach")
+
+    func release(links: [BPFLink], then object: BPFObject? = nil) {
+        queue.async {
+            DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
+            object?.close()
+        }
+    }
+
+    func waitUntilIdle() {
+        queue.sync {}
+    }
+}
+

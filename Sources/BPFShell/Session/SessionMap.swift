@@ -1,0 +1,22 @@
+/// A map that belongs to the session: created by `map`, shared by every probe that
+/// names it, alive until the session ends whatever happens to probes.
+public final class SessionMap {
+    public let decl: MapDecl
+    /// The number probes use for this map's failure counter.
+    public let id: Int
+    public let kernelMap: KernelMap
+    public let keyType: ValueType
+    public let valueType: ValueType
+    /// Failed updates already reported, so only new ones are announced.
+    var reportedFailures: UInt64 = 0
+
+    init(decl: MapDecl, id: Int, kernelMap: KernelMap, keyType: ValueType, valueType: ValueType) {
+        self.decl = decl
+        self.id = id
+        self.kernelMap = kernelMap
+        self.keyType = keyType
+        self.valueType = valueType
+    }
+
+    var definition: MapDefinition { MapDefinition(decl: decl, id: id) }
+}

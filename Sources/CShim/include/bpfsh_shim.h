@@ -1,0 +1,42 @@
+// The C shim holds only what Swift cannot call directly: callbacks that take a
+// va_list, variadic libedit/history entry points, and async-signal-safe flags.
+#pragma once
+#include <stddef.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include <histedit.h>
+
+// libbpf's print callback receives a va_list; format it here and keep the text
+// so Swift can show libbpf's own explanation next to an errno.
+void bpfsh_libbpf_log_install(int include_debug);
+// Returns the captured text (NUL-terminated, owned by the shim) since the last clear.
+const char *bpfsh_libbpf_log_text(void);
+void bpfsh_libbpf_log_clear(void);
+
+// btf_dump's printf callback is variadic: write each piece to a FILE*.
+struct btf_dump *bpfsh_btf_dump_to_file(const struct btf *btf, FILE *out);
+
+// Signals: handlers only set flags; the shell polls them.
+void bpfsh_signals_install(void);
+// Returns 1 and clears the flag when SIGINT arrived since the last call.
+int bpfsh_signals_take_interrupt(void);
+// Returns the terminating signal number (SIGTERM/SIGHUP) or 0.
+int bpfsh_signals_termination(void);
+
+// libedit's el_set/el_get and history() are variadic.
+typedef char *(*bpfsh_prompt_fn)(EditLine *);
+typedef unsigned char (*bpfsh_el_fn)(EditLine *, int);
+void bpfsh_el_set_prompt(EditLine *el, bpfsh_prompt_fn fn);
+void bpfsh_el_set_editor(EditLine *el, const char *mode);
+void bpfsh_el_set_history(EditLine *el, History *h);
+void bpfsh_el_set_signal(EditLine *el, int on);
+void bpfsh_el_add_function(EditLine *el, const char *name, const char *help, bpfsh_el_fn fn);
+void bpfsh_el_bind(EditLine *el, const char *key, const char *name);
+void bpfsh_el_set_clientdata(EditLine *el, void *data);
+void *bpfsh_el_get_clientdata(EditLine *el);
+void bpfsh_history_set_size(History *h, int size);
+void bpfsh_history_set_unique(History *h, int unique);
+void bpfsh_history_enter(History *h, const char *line);
+void bpfsh_history_load(History *h, const char *path);
+void bpfsh_history_save(History *h, const char *path);

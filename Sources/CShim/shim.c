@@ -1,0 +1,114 @@
+#include "bpfsh_shim.h"
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *log_buf;
+static size_t log_len, log_cap;
+static int log_debug;
+
+static int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap) {
+    if (level == LIBBPF_DEBUG && !log_debug) return 0;
+    va_list copy;
+    va_copy(copy, ap);
+    int need = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (need <= 0) return 0;
+    // Keep at most 4 MiB: a verifier log of a large program can be that long.
+    if (log_len + (size_t)need + 1 > (4u << 20)) return 0;
+    if (log_len + (size_t)need + 1 > log_cap) {
+        size_t cap = log_cap ? log_cap : 4096;
+        while (cap < log_len + (size_t)need + 1) cap *= 2;
+        char *grown = realloc(log_buf, cap);
+        if (!grown) return 0;
+        log_buf = grown;
+        log_cap = cap;
+    }
+    vsnprintf(log_buf + log_len, (size_t)need + 1, fmt, ap);
+    log_len += (size_t)need;
+    return need;
+}
+
+void bpfsh_libbpf_log_install(int include_debug) {
+    log_debug = include_debug;
+    libbpf_set_print(capture_libbpf);
+}
+
+const char *bpfsh_libbpf_log_text(void) { return log_buf ? log_buf : ""; }
+
+void bpfsh_libbpf_log_clear(void) {
+    log_len = 0;
+    if (log_buf) log_buf[0] = '\0';
+}
+
+static void dump_printf(void *ctx, const char *fmt, va_list args) {
+    vfprintf((FILE *)ctx, fmt, args);
+}
+
+struct btf_dump *bpfsh_btf_dump_to_file(const struct btf *btf, FILE *out) {
+    return btf_dump__new(btf, dump_printf, out, NULL);
+}
+
+static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t terminated;
+
+static void on_interrupt(int sig) { (void)sig; interrupted = 1; }
+static void on_terminate(int sig) { terminated = sig; }
+
+void bpfsh_signals_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_terminate;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int bpfsh_signals_take_interrupt(void) {
+    int was = interrupted;
+    interrupted = 0;
+    return was;
+}
+
+int bpfsh_signals_termination(void) { return terminated; }
+
+void bpfsh_el_set_prompt(EditLine *el, bpfsh_prompt_fn fn) { el_set(el, EL_PROMPT, fn); }
+void bpfsh_el_set_editor(EditLine *el, const char *mode) { el_set(el, EL_EDITOR, mode); }
+void bpfsh_el_set_history(EditLine *el, History *h) { el_set(el, EL_HIST, history, h); }
+void bpfsh_el_set_signal(EditLine *el, int on) { el_set(el, EL_SIGNAL, on); }
+void bpfsh_el_add_function(EditLine *el, const char *name, const char *help, bpfsh_el_fn fn) {
+    el_set(el, EL_ADDFN, name, help, fn);
+}
+void bpfsh_el_bind(EditLine *el, const char *key, const char *name) {
+    el_set(el, EL_BIND, key, name, NULL);
+}
+void bpfsh_el_set_clientdata(EditLine *el, void *data) { el_set(el, EL_CLIENTDATA, data); }
+void *bpfsh_el_get_clientdata(EditLine *el) {
+    void *data = NULL;
+    el_get(el, EL_CLIENTDATA, &data);
+    return data;
+}
+void bpfsh_history_set_size(History *h, int size) {
+    HistEvent ev;
+    history(h, &ev, H_SETSIZE, size);
+}
+void bpfsh_history_set_unique(History *h, int unique) {
+    HistEvent ev;
+    history(h, &ev, H_SETUNIQUE, unique);
+}
+void bpfsh_history_enter(History *h, const char *line) {
+    HistEvent ev;
+    history(h, &ev, H_ENTER, line);
+}
+void bpfsh_history_load(History *h, const char *path) {
+    HistEvent ev;
+    history(h, &ev, H_LOAD, path);
+}
+void bpfsh_history_save(History *h, const char *path) {
+    HistEvent ev;
+    history(h, &ev, H_SAVE, path);
+}
