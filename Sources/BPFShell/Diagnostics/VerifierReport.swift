@@ -50,6 +50,7 @@ public struct VerifierReport: Equatable, Sendable {
             ("map_value_or_null", "a pointer from get() or bpf_map_lookup_elem() is used without a NULL check: test it first, e.g. if (p) { … }"),
             ("_or_null", "a pointer that may be NULL is dereferenced: check it before use"),
             ("back-edge", "the verifier cannot prove this loop ends: give it a constant bound (for (int i = 0; i < 16; i++))"),
+            ("is too complex", "the verifier gave up walking the program, usually a loop whose end it cannot see: bound loops with a constant (for (int i = 0; i < 64 && i < n; i++))"),
             ("infinite loop", "the verifier found a loop that may never end: give it a constant bound"),
             ("program is too large", "the program is too large for the verifier: reduce loop bounds or split the probe"),
             ("invalid indirect read from stack", "memory on the stack is read before it is written (often struct padding in a map key): zero it with __builtin_memset(&k, 0, sizeof(k)) first"),

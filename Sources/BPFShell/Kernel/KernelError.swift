@@ -40,12 +40,24 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     }
 
     public var errnoName: String {
-        let names: [Int32: String] = [EPERM: "EPERM", ENOENT: "ENOENT", EINVAL: "EINVAL", E2BIG: "E2BIG",
-                                      EACCES: "EACCES", ENOMEM: "ENOMEM", EBUSY: "EBUSY", EEXIST: "EEXIST",
-                                      ENOSPC: "ENOSPC", EOPNOTSUPP: "EOPNOTSUPP", ENOTSUP: "ENOTSUP",
-                                      ESRCH: "ESRCH", EBADF: "EBADF", EFAULT: "EFAULT", ENODEV: "ENODEV",
-                                      524: "ENOTSUPP"]
-        return names[errno] ?? "errno \(errno)"
+        switch errno {
+        case EPERM: return "EPERM"
+        case ENOENT: return "ENOENT"
+        case EINVAL: return "EINVAL"
+        case E2BIG: return "E2BIG"
+        case EACCES: return "EACCES"
+        case ENOMEM: return "ENOMEM"
+        case EBUSY: return "EBUSY"
+        case EEXIST: return "EEXIST"
+        case ENOSPC: return "ENOSPC"
+        case EOPNOTSUPP: return "EOPNOTSUPP"
+        case ESRCH: return "ESRCH"
+        case EBADF: return "EBADF"
+        case EFAULT: return "EFAULT"
+        case ENODEV: return "ENODEV"
+        case 524: return "ENOTSUPP"
+        default: return "errno \(errno)"
+        }
     }
 
     public var description: String {

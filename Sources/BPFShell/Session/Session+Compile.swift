@@ -63,11 +63,12 @@ extension Session {
     }
 
     /// Loads an object, explaining a verifier rejection in terms of what the user typed.
-    func load(_ object: BPFObject, probeName: String) throws {
+    func load(_ object: BPFObject, elf: [UInt8], probeName: String, runtime: Runtime) throws {
         do {
             try object.load()
         } catch {
-            guard let log = VerifierReport.extractLog(fromLibbpfOutput: error.libbpfLog) else { throw error }
+            guard let log = VerifierReport.extractLog(fromLibbpfOutput: error.libbpfLog)
+                ?? verifierLogOfFailedLoad(elf: elf, runtime: runtime) else { throw error }
             lastVerifierLog = log
             let report = VerifierReport(log: log)
             var diagnostic = Diagnostic(.error, "the verifier rejected probe '\(probeName)': \(report.message)")
@@ -78,6 +79,11 @@ extension Session {
                     let indent = content.prefix { $0 == " " || $0 == "\t" }.count
                     // Point at the statement the verifier names when it is on that line.
                     var column = indent + 1, length = max(1, content.count - indent)
+                    // A one-line probe: point at the body, not at the command word.
+                    if content.hasPrefix("probe"), let brace = content.firstIndex(of: "{") {
+                        column = content.distance(from: content.startIndex, to: brace) + 3
+                        length = max(1, content.count - column)
+                    }
                     if let source = report.sourceLine, let found = content.range(of: source) {
                         column = content.distance(from: content.startIndex, to: found.lowerBound) + 1
                         length = source.count
@@ -91,5 +97,21 @@ extension Session {
             diagnostic.hints.append("\(report.omittedLines) more lines of verifier log: 'show log' prints them")
             throw diagnostic
         }
+    }
+
+    /// libbpf's own retry fails on long logs (a loop the verifier walks a million
+    /// times): load again with a large buffer of ours; the kernel keeps the log's tail.
+    private func verifierLogOfFailedLoad(elf: [UInt8], runtime: Runtime) -> String? {
+        guard let object = try? BPFObject(elf: elf, name: "bpfsh_verifier_log") else { return nil }
+        defer { object.close() }
+        let size = 8 << 20
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+        defer { buffer.deallocate() }
+        buffer[0] = 0
+        object.requestVerifierLog(level: 1, buffer: buffer, size: size)
+        guard (try? bindMaps(of: object, runtime: runtime)) != nil else { return nil }
+        _ = try? object.load()
+        let log = String(cString: buffer)
+        return log.isEmpty ? nil : log
     }
 }

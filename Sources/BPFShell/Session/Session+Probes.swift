@@ -39,7 +39,7 @@ extension Session {
         let object = try BPFObject(elf: compiled.elf, name: "bpfsh_\(name)")
         do {
             try bindMaps(of: object, runtime: runtime)
-            try load(object, probeName: name)
+            try load(object, elf: compiled.elf, probeName: name, runtime: runtime)
         } catch {
             object.close()
             throw error

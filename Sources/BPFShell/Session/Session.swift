@@ -144,7 +144,10 @@ public final class Session {
             let libbpfLines = kernel.libbpfLog.split(separator: "\n").map(String.init)
                 .filter { !$0.isEmpty && !$0.contains("BEGIN PROG LOAD LOG") }
             if let last = libbpfLines.last { hints.append("libbpf: " + last.replacingOccurrences(of: "libbpf: ", with: "")) }
-            report(Diagnostic(.error, kernel.description, hints: hints), cell: cell)
+            var diagnostic = Diagnostic(.error, kernel.description, hints: hints)
+            // BPFSH_LIBBPF_LOG=1 shows everything libbpf said, for reports and debugging.
+            if ProcessInfo.processInfo.environment["BPFSH_LIBBPF_LOG"] == "1" { diagnostic.details = libbpfLines }
+            report(diagnostic, cell: cell)
         case let failure as CompileFailure:
             report(Diagnostic(.error, "clang failed", details: failure.output.split(separator: "\n").map(String.init)), cell: cell)
         default:
