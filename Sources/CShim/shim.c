@@ -1,8 +1,14 @@
+#define _GNU_SOURCE
 #include "bpfsh_shim.h"
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <wchar.h>
 
 static char *log_buf;
 static size_t log_len, log_cap;
@@ -52,11 +58,25 @@ struct btf_dump *bpfsh_btf_dump_to_file(const struct btf *btf, FILE *out) {
 
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t terminated;
+static int signal_pipe[2] = {-1, -1};
 
-static void on_interrupt(int sig) { (void)sig; interrupted = 1; }
-static void on_terminate(int sig) { terminated = sig; }
+static void wake(void) {
+    int saved = errno;
+    if (signal_pipe[1] >= 0) {
+        char byte = 1;
+        ssize_t ignored = write(signal_pipe[1], &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+static void on_interrupt(int sig) { (void)sig; interrupted = 1; wake(); }
+static void on_terminate(int sig) { terminated = sig; wake(); }
 
 void bpfsh_signals_install(void) {
+    if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        signal_pipe[0] = signal_pipe[1] = -1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
@@ -66,6 +86,13 @@ void bpfsh_signals_install(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    // A parent may hand us these signals blocked (the mask survives exec): unblock them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int bpfsh_signals_take_interrupt(void) {
@@ -75,6 +102,57 @@ int bpfsh_signals_take_interrupt(void) {
 }
 
 int bpfsh_signals_termination(void) { return terminated; }
+
+int bpfsh_signals_fd(void) { return signal_pipe[0]; }
+
+int bpfsh_wait_readable(int fd, int timeout_ms) {
+    struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = signal_pipe[0], .events = POLLIN}};
+    for (;;) {
+        if (interrupted || terminated) {
+            char drain[64];
+            while (signal_pipe[0] >= 0 && read(signal_pipe[0], drain, sizeof drain) > 0) {}
+            return 0;
+        }
+        int n = poll(fds, signal_pipe[0] >= 0 ? 2 : 1, timeout_ms);
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) return -1;
+        if (n < 0) return 1; /* let the read report the error */
+        if (fds[1].revents & POLLIN) {
+            /* Drain the wake-ups; a signal already handled elsewhere (run took it) is not news. */
+            char drain[64];
+            while (read(signal_pipe[0], drain, sizeof drain) > 0) {}
+            if (interrupted || terminated) return 0;
+            if (fds[0].revents & POLLIN) return 1;
+            continue;
+        }
+        return 1;
+    }
+}
+
+static int signal_aware_getc(EditLine *el, wchar_t *out) {
+    (void)el;
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    for (;;) {
+        if (bpfsh_wait_readable(STDIN_FILENO, -1) == 0) {
+            errno = EINTR;
+            return -1;
+        }
+        char byte;
+        ssize_t n = read(STDIN_FILENO, &byte, 1);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        size_t used = mbrtowc(out, &byte, 1, &state);
+        if (used == (size_t)-2) continue; /* more bytes of a multibyte character */
+        if (used == (size_t)-1) { *out = (wchar_t)(unsigned char)byte; memset(&state, 0, sizeof state); }
+        return 1;
+    }
+}
+
+void bpfsh_el_use_signal_aware_input(EditLine *el) { el_set(el, EL_GETCFN, signal_aware_getc); }
 
 void bpfsh_el_set_prompt(EditLine *el, bpfsh_prompt_fn fn) { el_set(el, EL_PROMPT, fn); }
 void bpfsh_el_set_editor(EditLine *el, const char *mode) { el_set(el, EL_EDITOR, mode); }

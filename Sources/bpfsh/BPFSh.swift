@@ -30,13 +30,14 @@ struct BPFSh: ParsableCommand {
             throw ExitCode(ok ? 0 : 1)
         }
         if let script {
-            guard let handle = fopen(script, "r") else {
+            let fd = open(script, O_RDONLY)
+            guard fd >= 0 else {
                 throw ValidationError("cannot open script '\(script)': \(String(cString: strerror(errno)))")
             }
-            defer { fclose(handle) }
+            defer { close(fd) }
             let session = Session(configuration: .init(sourceName: script, useColor: useColor), output: output)
             session.warmUp()
-            let status = Shell(session: session, reader: PlainLineReader(handle: handle), stopOnError: true).run()
+            let status = Shell(session: session, reader: PlainLineReader(fd: fd), stopOnError: true).run()
             throw ExitCode(status)
         }
         let session = Session(configuration: .init(sourceName: "input", useColor: useColor), output: output)

@@ -74,6 +74,8 @@ public enum CUnitBuilder {
                                  cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
         var writer = header(cBlocks: cBlocks, probeID: probeID)
         for map in maps { emitMap(map, into: &writer) }
+        writer.emit("")
+        writer.emit("int bpfsh_enabled SEC(\"\(enabledSection)\") = 1;")
         // Record structs come first: a struct first named in a parameter list is scoped to it.
         var emittedStructs = Set<String>()
         for point in points {
@@ -123,7 +125,15 @@ public enum CUnitBuilder {
         return writer
     }
 
+    /// The section holding the probe's on/off switch: its own internal map, so the
+    /// shell can flip it without touching the user's globals.
+    public static let enabledSection = ".data.bpfsh"
+
     private static func emitBody(_ body: UserCode, probeID: Int, into writer: inout CWriter) {
+        // Checked first: `detach` and `drop` flip it to stop the probe at once, then
+        // destroy links off the prompt (that waits for an RCU grace period).
+        writer.emit("    if (!*(volatile int *)&bpfsh_enabled)")
+        writer.emit("        return 0;")
         writer.emit("    bpfsh_counter_add(\(Prelude.firstProbeSlot + probeID - 1), 1);")
         writer.emit("    {")
         writer.emitUser(body)
@@ -145,6 +155,8 @@ public enum CUnitBuilder {
         writer.emit("    __type(key, \(layout.keyType));")
         writer.emit("    __type(value, \(layout.valueType));")
         writer.emit("} \(name) SEC(\".maps\");")
+        // libbpf cannot size an incomplete type; clang can say which one it is.
+        writer.emit("_Static_assert(sizeof(\(layout.keyType)) > 0 && sizeof(\(layout.valueType)) > 0, \"map types must be complete\");")
     }
 
 }

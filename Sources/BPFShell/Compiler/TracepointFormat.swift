@@ -41,10 +41,17 @@ public struct TracepointFormat: Equatable, Sendable {
         return TracepointFormat(category: category, event: event, fields: fields)
     }
 
-    /// The identifier a declaration names: the last word before any `[`.
+    /// The identifier a declaration names: its last word once `[…]` groups are removed
+    /// ("char comm[16]" → comm, "__data_loc char[] name" → name).
     static func fieldName(_ declaration: String) -> String? {
-        let beforeBracket = declaration.split(separator: "[", maxSplits: 1).first.map(String.init) ?? declaration
-        let identifier = beforeBracket.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        var withoutBrackets = "", depth = 0
+        for character in declaration {
+            if character == "[" { depth += 1 } else if character == "]" { depth -= 1 } else if depth == 0 {
+                withoutBrackets.append(character)
+            }
+        }
+        let trimmed = withoutBrackets.trimmingCharacters(in: .whitespaces)
+        let identifier = trimmed.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
         return identifier.isEmpty ? nil : String(identifier.reversed())
     }
 

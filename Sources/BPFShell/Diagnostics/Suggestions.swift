@@ -6,7 +6,8 @@ public enum Suggestions {
         var scored: [(String, Int)] = []
         for candidate in candidates {
             let distance = editDistance(word, candidate)
-            if distance <= threshold || (candidate.hasPrefix(word) && word.count >= 3) {
+            if distance <= threshold || (candidate.hasPrefix(word) && word.count >= 3)
+                || (word.hasPrefix(candidate) && candidate.count >= 3) {
                 scored.append((candidate, distance))
             }
         }

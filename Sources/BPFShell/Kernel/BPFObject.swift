@@ -78,6 +78,17 @@ public final class BPFObject {
         return fd >= 0 ? fd : nil
     }
 
+    /// Writes a 4-byte value into a single-variable data section such as `.data.bpfsh`.
+    /// The corresponding libbpf function is `bpf_map_update_elem`.
+    public func setSectionValue(_ section: String, to value: Int32) throws(KernelError) {
+        guard let map = bpf_object__find_map_by_name(handle, section) else {
+            throw KernelError(.updateMap, subject: section, errno: ENOENT)
+        }
+        var key: UInt32 = 0
+        var stored = value
+        try LibBPF.check(bpf_map_update_elem(bpf_map__fd(map), &key, &stored, 0), .updateMap, section)
+    }
+
     /// The object's BTF, valid while the object is open.
     var btf: OpaquePointer? { bpf_object__btf(handle) }
 

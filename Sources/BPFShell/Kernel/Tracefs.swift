@@ -6,6 +6,14 @@ public struct Tracefs: Sendable {
 
     /// Finds tracefs, mounting it at /sys/kernel/tracing when it is not mounted yet.
     public static func locate() throws(Diagnostic) -> Tracefs {
+        // BPFSH_TRACEFS names the mount point explicitly (unusual mounts, and tests).
+        if let explicit = ProcessInfo.processInfo.environment["BPFSH_TRACEFS"] {
+            guard FileManager.default.fileExists(atPath: explicit + "/events") else {
+                throw .error("tracefs is not available at \(explicit) (from BPFSH_TRACEFS)",
+                             hint: "mount it: mount -t tracefs nodev \(explicit)")
+            }
+            return Tracefs(eventsDirectory: explicit + "/events")
+        }
         let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
         for root in candidates where FileManager.default.fileExists(atPath: root + "/events") {
             return Tracefs(eventsDirectory: root + "/events")

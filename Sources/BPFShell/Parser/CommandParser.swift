@@ -120,4 +120,21 @@ public enum CommandParser {
         finishSegment(at: bytes.count)
         return diagnostics.isEmpty ? .complete(commands) : .failed(diagnostics)
     }
+
+    /// Where the `{` that is still open at the end of `text` was typed.
+    public static func unclosedBrace(in text: String) -> SourceRange? {
+        let map = SourceMap(text)
+        var lexer = CLexer()
+        var opened: [Int] = []
+        var index = 0
+        while index < map.bytes.count {
+            let byte = map.bytes[index]
+            let next = index + 1 < map.bytes.count ? map.bytes[index + 1] : nil
+            let (isCode, skip) = lexer.feed(byte, next: next)
+            if isCode, byte == UInt8(ascii: "{") { opened.append(index) }
+            if isCode, byte == UInt8(ascii: "}"), !opened.isEmpty { opened.removeLast() }
+            index += 1 + skip
+        }
+        return opened.first.map { map.range($0, $0 + 1) }
+    }
 }

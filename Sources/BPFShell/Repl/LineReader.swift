@@ -12,27 +12,59 @@ public protocol LineReader: AnyObject {
 }
 
 /// Plain line input for pipes and scripts: no prompt, no editing, no colour.
+/// Reads the descriptor itself (not stdio) so a signal, whichever thread it lands on,
+/// ends a blocked read through the shim's self-pipe.
 public final class PlainLineReader: LineReader {
     public static let maximumLineBytes = 1 << 20
     public let isInteractive = false
-    private let handle: UnsafeMutablePointer<FILE>
-    /// Set when a line longer than the maximum was cut.
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var isAtEnd = false
+    /// Set when the last line returned was longer than the maximum (and was cut).
     public private(set) var overlongLine = false
 
-    public init(handle: UnsafeMutablePointer<FILE> = stdin) {
-        self.handle = handle
+    public init(fd: Int32 = STDIN_FILENO) {
+        self.fd = fd
     }
 
     public func readLine(prompt: String) -> String? {
-        var buffer: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        let count = getline(&buffer, &capacity, handle)
-        defer { free(buffer) }
-        guard count >= 0, let buffer else { return nil }
-        overlongLine = count > Self.maximumLineBytes
-        var line = String(cString: buffer)
-        if line.hasSuffix("\n") { line.removeLast() }
-        return line
+        overlongLine = false
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return finish(line)
+            }
+            if buffer.count > Self.maximumLineBytes {
+                // Keep reading to the end of the line without holding it all.
+                overlongLine = true
+                buffer.removeAll(keepingCapacity: true)
+            }
+            if isAtEnd {
+                guard !buffer.isEmpty || overlongLine else { return nil }
+                let line = buffer
+                buffer.removeAll()
+                return finish(line)
+            }
+            guard bpfsh_wait_readable(fd, -1) == 1 else { return nil }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                isAtEnd = true
+            } else if count == 0 {
+                isAtEnd = true
+            } else {
+                buffer.append(contentsOf: chunk[..<count])
+            }
+        }
+    }
+
+    private func finish(_ line: [UInt8]) -> String {
+        if overlongLine { return "" }
+        var text = String(decoding: line, as: UTF8.self)
+        if text.hasSuffix("\r") { text.removeLast() }
+        return text
     }
 
     public func close() {}
@@ -59,6 +91,7 @@ public final class EditLineReader: LineReader {
         bpfsh_el_set_history(editor, history)
         bpfsh_el_set_signal(editor, 1)
         bpfsh_el_set_prompt(editor) { _ in EditLineReader.currentPrompt }
+        bpfsh_el_use_signal_aware_input(editor)
         el_source(editor, nil) // ~/.editrc, as other libedit programs honour it
     }
 

@@ -20,6 +20,7 @@ public final class Shell {
         var pendingStartLine = 1
         var lineNumber = 0
         var anyFailed = false
+        var interrupted = false
         while !session.isFinished {
             if bpfsh_signals_termination() != 0 { break }
             session.drainEvents()
@@ -34,6 +35,7 @@ public final class Shell {
                         session.output.write("\n")
                         continue
                     }
+                    interrupted = true
                     break
                 }
                 if !pending.isEmpty {
@@ -43,6 +45,7 @@ public final class Shell {
             }
             lineNumber += 1
             if let plain = reader as? PlainLineReader, plain.overlongLine {
+                pending = ""
                 session.output.writeError("\(session.configuration.sourceName):\(lineNumber): error: line longer than 1 MiB; skipped\n")
                 anyFailed = true
                 if stopOnError { break }
@@ -66,6 +69,7 @@ public final class Shell {
         reader.close()
         session.close()
         if bpfsh_signals_termination() != 0 { return 128 + bpfsh_signals_termination() }
+        if interrupted { return 128 + SIGINT }
         return anyFailed && !reader.isInteractive ? 1 : 0
     }
 }

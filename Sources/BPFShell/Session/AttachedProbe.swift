@@ -34,6 +34,11 @@ public final class AttachedProbe {
     /// The slot of `bpfsh_counters` that counts this probe's runs.
     var hitSlot: UInt32 { UInt32(Prelude.firstProbeSlot + number - 1) }
 
+    /// Stops (false) or resumes (true) the programs at once through their in-kernel switch.
+    func setEnabled(_ enabled: Bool) throws(KernelError) {
+        try object.setSectionValue(CUnitBuilder.enabledSection, to: enabled ? 1 : 0)
+    }
+
     /// Attaches every program; on failure, detaches what it attached and rethrows.
     func attach() throws(KernelError) {
         var made: [BPFLink] = []
@@ -49,6 +54,7 @@ public final class AttachedProbe {
             throw error
         }
         links = made
+        try setEnabled(true)
     }
 
     static func attach(_ program: BPFProgram, to point: AttachPoint) throws(KernelError) -> BPFLink {

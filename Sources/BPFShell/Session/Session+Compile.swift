@@ -26,7 +26,9 @@ extension Session {
     private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {
         guard let cellNumber = message.cell, let cell = cells[cellNumber] else {
             var diagnostic = Diagnostic(message.severity, "\(what): \(message.message)", at: fallback)
-            diagnostic.hints = ["the error is in code bpfsh generated for it; 'show NAME c' prints that code"]
+            diagnostic.hints = [what.hasPrefix("probe")
+                ? "the error is in code bpfsh generated for it; 'show NAME c' prints that code"
+                : "types a map names must be declared first: built-in (u32, comm_t) or in a c { } block"]
             return diagnostic
         }
         let length = tokenLength(in: cell.text, line: message.line, column: message.column)

@@ -60,6 +60,7 @@ extension Session {
         nextProbeNumber += 1
         if let old = self.probe(named: name) {
             probes.removeAll { $0 === old }
+            try? old.setEnabled(false)
             detacher.release(links: old.takeLinks(), then: old.object)
         }
         probes.append(probe)
@@ -142,7 +143,8 @@ extension Session {
 
     // MARK: attach / detach / drop
 
-    func detach(_ probe: AttachedProbe) {
+    func detach(_ probe: AttachedProbe) throws {
+        try probe.setEnabled(false)
         detacher.release(links: probe.takeLinks())
     }
 
@@ -153,6 +155,8 @@ extension Session {
 
     func drop(_ probe: AttachedProbe) {
         probes.removeAll { $0 === probe }
+        // Stopped now; if the switch cannot be flipped, the links go synchronously instead.
+        if (try? probe.setEnabled(false)) == nil { probe.takeLinks().forEach { $0.destroy() } }
         detacher.release(links: probe.takeLinks(), then: probe.object)
     }
 

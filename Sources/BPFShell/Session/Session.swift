@@ -88,7 +88,9 @@ public final class Session {
         case .needsMore:
             cellCount += 1
             cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
-            report(Diagnostic.error("the block is not closed: a '}' is missing at the end of the input"), cell: cellCount)
+            report(Diagnostic.error("the block is not closed: a '}' is missing at the end of the input",
+                                    at: CommandParser.unclosedBrace(in: text),
+                                    hint: "every '{' needs its '}'; the block was not run"), cell: cellCount)
             return false
         case let .failed(diagnostics):
             cellCount += 1

@@ -23,6 +23,13 @@ void bpfsh_signals_install(void);
 int bpfsh_signals_take_interrupt(void);
 // Returns the terminating signal number (SIGTERM/SIGHUP) or 0.
 int bpfsh_signals_termination(void);
+// A descriptor that becomes readable when a signal arrives (self-pipe): a signal may be
+// delivered to any thread, so blocking reads must poll this next to their input.
+int bpfsh_signals_fd(void);
+// Waits until `fd` is readable (1), a signal arrived (0) or the timeout passed (-1 ms: none).
+int bpfsh_wait_readable(int fd, int timeout_ms);
+// Makes libedit read characters through bpfsh_wait_readable, so signals end el_gets.
+void bpfsh_el_use_signal_aware_input(EditLine *el);
 
 // libedit's el_set/el_get and history() are variadic.
 typedef char *(*bpfsh_prompt_fn)(EditLine *);

@@ -58,7 +58,7 @@ struct DetachCommand: ProbeNameCommand {
         guard probe.isAttached else {
             throw Diagnostic.error("probe '\(probe.name)' is already detached", at: target.range, hint: "attach it with 'attach \(probe.name)'")
         }
-        session.detach(probe)
+        try session.detach(probe)
         session.say("detached \(probe.name)")
     }
 }

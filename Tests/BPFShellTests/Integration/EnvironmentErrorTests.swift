@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// What the user sees when the machine lacks something bpfsh needs.
+@Suite(.serialized, .needsBPF)
+struct EnvironmentErrorTests {
+    @Test func clangMissing() throws {
+        try Capabilities.requireBPF()
+        var result = try ShellProcess.run("map c count<u32>\nprobes\n", environment: ["BPFSH_CLANG": "/nonexistent/clang"])
+        #expect(result.errors.contains("error: BPFSH_CLANG is set to '/nonexistent/clang', which is not an executable file"))
+        #expect(result.output.contains("no probes yet"), "the session goes on")
+        result = try ShellProcess.run("map c count<u32>\n", environment: ["PATH": "/nonexistent"])
+        #expect(result.errors.contains("error: no clang with the BPF target was found on PATH"))
+        #expect(result.errors.contains("apt-get install clang-19"))
+    }
+
+    @Test func tracefsMissing() throws {
+        try Capabilities.requireBPF()
+        let result = try ShellProcess.run("map c count<u32>\nprobe tracepoint:syscalls:sys_enter_getppid { count(c, 1); }\nmaps\n",
+                                          environment: ["BPFSH_TRACEFS": "/nonexistent/tracing"])
+        #expect(result.errors.contains("error: tracefs is not available at /nonexistent/tracing"))
+        #expect(result.output.contains("c     count<u32>"))
+    }
+
+    /// Without CAP_BPF the user is told what is needed (never "need root" to root).
+    @Test func notPrivileged() throws {
+        try Capabilities.requireBPF()
+        let setpriv = "/usr/bin/setpriv"
+        try #require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is needed")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-nobody-\(getpid())")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: cache) }
+        chmod(cache.path, 0o777)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: setpriv)
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                             ShellProcess.binaryPath, "-e", "map c count<u32>"]
+        process.environment = ["XDG_CACHE_HOME": cache.path, "HOME": cache.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin",
+                               "NO_COLOR": "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("bpfsh needs CAP_BPF and CAP_PERFMON (or root)"), "got: \(text)")
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// Drives the real bpfsh binary through pipes, with a deadline on everything.
+final class ShellProcess: @unchecked Sendable {
+    static let binaryPath: String = {
+        if let explicit = ProcessInfo.processInfo.environment["BPFSH_BINARY"] { return explicit }
+        // The test bundle sits next to the products of the same build.
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("bpfsh").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/bpfsh"
+    }()
+
+    let process = Process()
+    private let input = Pipe()
+    private let outputPipe = Pipe()
+    private let errorPipe = Pipe()
+    private let lock = NSLock()
+    private var outputData = Data()
+    private var errorData = Data()
+    private let deadline: Date
+
+    /// Starts bpfsh; `timeout` bounds the whole process life (it is killed after).
+    init(arguments: [String] = [], environment: [String: String] = [:], timeout: TimeInterval = 60) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardInput = input
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        deadline = Date().addingTimeInterval(timeout)
+        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self else { return }
+            self.lock.withLock { self.outputData.append(data) }
+        }
+        errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self else { return }
+            self.lock.withLock { self.errorData.append(data) }
+        }
+        try process.run()
+        let pid = process.processIdentifier
+        let killAt = deadline
+        // A watchdog: never let a test leave a shell running.
+        Thread {
+            while Date() < killAt {
+                if kill(pid, 0) != 0 { return }
+                usleep(50_000)
+            }
+            kill(pid, SIGKILL)
+        }.start()
+    }
+
+    var output: String { lock.withLock { String(decoding: outputData, as: UTF8.self) } }
+    var errors: String { lock.withLock { String(decoding: errorData, as: UTF8.self) } }
+
+    func send(_ text: String) {
+        let line = text.hasSuffix("\n") ? text : text + "\n"
+        try? input.fileHandleForWriting.write(contentsOf: Data(line.utf8))
+    }
+
+    /// Waits until stdout contains `text` (true) or the timeout passes (false).
+    @discardableResult
+    func waitForOutput(_ text: String, occurrences: Int = 1, timeout: TimeInterval = 20) -> Bool {
+        let until = min(deadline, Date().addingTimeInterval(timeout))
+        while Date() < until {
+            if output.components(separatedBy: text).count - 1 >= occurrences { return true }
+            if !process.isRunning { return output.components(separatedBy: text).count - 1 >= occurrences }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Closes stdin and waits for exit; returns the exit status (or -9 if it had to be killed).
+    func finish(timeout: TimeInterval = 20) -> Int32 {
+        try? input.fileHandleForWriting.close()
+        let until = min(deadline, Date().addingTimeInterval(timeout))
+        while process.isRunning && Date() < until { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            usleep(200_000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return -9
+        }
+        process.waitUntilExit()
+        // Let the readers take what is left in the pipes.
+        usleep(20_000)
+        outputPipe.fileHandleForReading.readabilityHandler = nil
+        errorPipe.fileHandleForReading.readabilityHandler = nil
+        let restOut = outputPipe.fileHandleForReading.readDataToEndOfFile()
+        let restErr = errorPipe.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock {
+            outputData.append(restOut)
+            errorData.append(restErr)
+        }
+        return process.terminationStatus
+    }
+
+    /// Runs a whole script through stdin and returns (status, stdout, stderr).
+    static func run(_ script: String, arguments: [String] = [], environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> (status: Int32, output: String, errors: String) {
+        let shell = try ShellProcess(arguments: arguments, environment: environment, timeout: timeout)
+        shell.send(script)
+        let status = shell.finish(timeout: timeout)
+        return (status, shell.output, shell.errors)
+    }
+}
+
+/// Kernel objects of ours that outlive a test are a bug. A snapshot of program and map
+/// ids before the test is compared with the kernel after it; the kernel frees programs
+/// after an RCU grace period once the last fd is closed, so the check polls briefly.
+struct LeakCheck {
+    let before: Set<String>
+
+    init() {
+        before = Self.objects()
+    }
+
+    /// Programs and maps that appeared since the snapshot and are still there.
+    func leftovers(waiting seconds: Double = 3) -> [String] {
+        let until = Date().addingTimeInterval(seconds)
+        var left: [String] = []
+        repeat {
+            left = Self.objects().subtracting(before).sorted()
+            if left.isEmpty { return [] }
+            usleep(100_000)
+        } while Date() < until
+        return left
+    }
+
+    static func objects() -> Set<String> {
+        Set(listing(["prog", "show"]).map { "prog " + $0 } + listing(["map", "show"]).map { "map " + $0 })
+    }
+
+    /// The header line of each object ("12: tracepoint  name bpfsh_p1 …").
+    private static func listing(_ arguments: [String]) -> [String] {
+        let process = Process()
+        for path in ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool"] where FileManager.default.isExecutableFile(atPath: path) {
+            process.executableURL = URL(fileURLWithPath: path)
+        }
+        guard process.executableURL != nil else { return [] }
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return [] }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            .filter { $0.first?.isNumber ?? false }
+    }
+}

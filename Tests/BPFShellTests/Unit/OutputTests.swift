@@ -1,0 +1,140 @@
+import Testing
+@testable import BPFShell
+
+@Suite struct ValueDecoderTests {
+    static let keyType = ValueType.record(.init(name: "key", size: 20, fields: [
+        .init(name: "pid", bitOffset: 0, type: .u32),
+        .init(name: "comm", bitOffset: 32, type: .array(element: .integer(size: 1, isSigned: true, isChar: true, isBool: false), count: 16)),
+    ]))
+
+    @Test func decodesStructsStringsAndIntegers() {
+        var bytes: [UInt8] = [0x39, 0x30, 0, 0] + Array("bash".utf8)
+        bytes += [UInt8](repeating: 0, count: 12)
+        let value = ValueDecoder.decode(bytes, as: Self.keyType)
+        #expect(value == .record([.init("pid", .unsigned(12345)), .init("comm", .string("bash"))]))
+        #expect(ValueDecoder.decode([0xff, 0xff, 0xff, 0xff], as: .integer(size: 4, isSigned: true, isChar: false, isBool: false)) == .signed(-1))
+    }
+
+    @Test func wrapperStructReadsAsItsMember() {
+        let comm = ValueType.named("comm_t", .record(.init(name: "", size: 16, fields: [
+            .init(name: "str", bitOffset: 0, type: .array(element: .integer(size: 1, isSigned: true, isChar: true, isBool: false), count: 16)),
+        ])))
+        #expect(ValueDecoder.decode(Array("sshd".utf8) + [UInt8](repeating: 0, count: 12), as: comm) == .string("sshd"))
+    }
+
+    @Test func enumsAndBitfields() {
+        let state = ValueType.enumeration(.init(name: "s", size: 4, isSigned: false, cases: ["RUNNING": 0, "SLEEPING": 1]))
+        #expect(ValueDecoder.decode([1, 0, 0, 0], as: state) == .enumCase("SLEEPING", 1))
+        let bits = ValueType.record(.init(name: "b", size: 4, fields: [
+            .init(name: "low", bitOffset: 0, bitSize: 3, type: .u32),
+            .init(name: "high", bitOffset: 3, bitSize: 5, type: .u32),
+        ]))
+        #expect(ValueDecoder.decode([0b1010_1101, 0, 0, 0], as: bits) == .record([.init("low", .unsigned(5)), .init("high", .unsigned(21))]))
+    }
+}
+
+@Suite struct MapContentsTests {
+    func entry(_ key: UInt32, _ value: UInt64) -> RawEntry {
+        RawEntry(key: withUnsafeBytes(of: key) { Array($0) }, value: withUnsafeBytes(of: value) { Array($0) })
+    }
+
+    @Test func tablesSortByValueAndCut() {
+        let contents = MapContents.build(kind: .count(key: "u32"), keyType: .u32, valueType: .u64,
+                                         entries: [entry(1, 5), entry(2, 50), entry(3, 7)],
+                                         selection: .init(limit: 2))
+        guard case let .table(table) = contents else { Issue.record("expected a table"); return }
+        #expect(table.rows.map(\.key) == [.unsigned(2), .unsigned(3)])
+        let text = TextRenderer().render(contents, name: "c")
+        #expect(text == "KEY  COUNT\n  2     50\n  3      7\n")
+    }
+
+    @Test func log2HistogramRendersLikeBCC() {
+        let contents = MapContents.build(kind: .hist(key: nil), keyType: .u32, valueType: .u64,
+                                         entries: [entry(0, 1), entry(1, 2), entry(3, 4)])
+        let text = TextRenderer().render(contents, name: "lat", unit: .ns)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasSuffix(": count    distribution"))
+        #expect(lines[1] == "          0 -> 1          : 1        |**********                              |")
+        #expect(lines[2] == "          2 -> 3          : 2        |********************                    |")
+        #expect(lines[3] == "          4 -> 7          : 0        |                                        |")
+        #expect(lines[4] == "          8 -> 15         : 4        |****************************************|")
+    }
+
+    @Test func linearHistogramHasOpenEnds() {
+        let histogram = Histogram.linear(slots: [0: 2, 1: 3, 3: 1, 11: 4], min: 0, max: 100, step: 10)
+        #expect(histogram.buckets.map(\.count) == [2, 3, 0, 1, 4])
+        #expect(histogram.buckets.first?.low == nil && histogram.buckets.first?.high == -1)
+        #expect(histogram.buckets.last?.low == 100 && histogram.buckets.last?.high == nil)
+        let text = TextRenderer().renderHistogram(histogram, unit: nil)
+        #expect(text.contains("< 0"))
+        #expect(text.contains(">= 100"))
+    }
+
+    @Test func keyedHistogramsGroupByKey() {
+        let keyType = ValueType.record(.init(name: "k", size: 8, fields: [
+            .init(name: "key", bitOffset: 0, type: .u32), .init(name: "slot", bitOffset: 32, type: .u32),
+        ]))
+        func keyed(_ key: UInt32, _ slot: UInt32, _ count: UInt64) -> RawEntry {
+            RawEntry(key: withUnsafeBytes(of: key) { Array($0) } + withUnsafeBytes(of: slot) { Array($0) },
+                     value: withUnsafeBytes(of: count) { Array($0) })
+        }
+        let contents = MapContents.build(kind: .hist(key: "u32"), keyType: keyType, valueType: .u64,
+                                         entries: [keyed(7, 1, 3), keyed(9, 2, 1), keyed(7, 2, 1)])
+        guard case let .keyedHistograms(histograms) = contents else { Issue.record("expected histograms"); return }
+        #expect(histograms.map(\.key) == [.unsigned(7), .unsigned(9)])
+        #expect(histograms[0].histogram.total == 4)
+    }
+
+    @Test func unitsScaleBucketBounds() {
+        let text = TextRenderer().renderHistogram(.log2(slots: [10: 1]), unit: .us)
+        #expect(text.contains("usecs"))
+        #expect(text.contains("1.02 -> 2.05"))
+    }
+}
+
+@Suite struct DiagnosticRendererTests {
+    @Test func pointsAtWhatWasTyped() {
+        let renderer = DiagnosticRenderer(sourceName: "input", text: "probe tracepoint:a:b { count(opnes, 1); }", lineOffset: 2)
+        let text = renderer.render(Diagnostic(.error, "unknown map 'opnes'", at: SourceRange(line: 1, column: 30, length: 5),
+                                              hints: ["did you mean 'opens'?"]))
+        #expect(text == """
+        input:3:30-34: error: unknown map 'opnes'
+            probe tracepoint:a:b { count(opnes, 1); }
+                                         ~~~~~
+        hint: did you mean 'opens'?
+
+        """)
+    }
+
+    @Test func suggestions() {
+        #expect(Suggestions.closest(to: "opnes", in: ["opens", "lat", "start"]) == ["opens"])
+        #expect(Suggestions.closest(to: "zzz", in: ["opens"]).isEmpty)
+    }
+}
+
+@Suite struct VerifierReportTests {
+    static let log = """
+    0: R1=ctx() R10=fp0
+    ; int bpfsh_p1(struct x *args) @ unit3.c:37
+    0: (b7) r6 = 0
+    ; u64 *t = get(start, tid()); @ bpfsh-cell-4:2
+    17: (85) call bpf_map_lookup_elem#1
+    18: (79) r2 = *(u64 *)(r0 +0)
+    R0 invalid mem access 'map_value_or_null'
+    processed 22 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1
+    """
+
+    @Test func summarisesTheRejection() {
+        let report = VerifierReport(log: Self.log)
+        #expect(report.message == "R0 invalid mem access 'map_value_or_null'")
+        #expect(report.instruction == "18: (79) r2 = *(u64 *)(r0 +0)")
+        #expect(report.cell == 4 && report.line == 2)
+        #expect(report.sourceLine == "u64 *t = get(start, tid());")
+        #expect(report.explanation?.contains("NULL check") == true)
+    }
+
+    @Test func extractsTheLogFromLibbpfOutput() {
+        let output = "libbpf: prog 'p': BPF program load failed: Permission denied\nlibbpf: prog 'p': -- BEGIN PROG LOAD LOG --\nA\nB\n-- END PROG LOAD LOG --\nlibbpf: failed"
+        #expect(VerifierReport.extractLog(fromLibbpfOutput: output) == "A\nB")
+    }
+}
