@@ -70,7 +70,19 @@ public final class KernelBTF {
         defer { free(buffer) }
         if failure != 0 { throw KernelError(.readBTF, subject: "vmlinux.h", errno: failure) }
         guard let buffer else { return "" }
-        return String(cString: buffer)
+        return Self.renameGenericStructs(String(cString: buffer))
+    }
+
+    /// Kernel structs with names users pick for their own types (DESIGN's example
+    /// declares `struct key`). They are renamed to a CO-RE flavour: libbpf ignores a
+    /// `___suffix` when matching types, so relocations against them still resolve.
+    static let genericStructNames = ["key", "sample", "node", "bucket", "stat", "event", "entry", "value", "data"]
+
+    static func renameGenericStructs(_ header: String) -> String {
+        let alternatives = genericStructNames.joined(separator: "|")
+        guard let pattern = try? NSRegularExpression(pattern: "\\bstruct (\(alternatives))\\b(?!___)") else { return header }
+        return pattern.stringByReplacingMatches(in: header, range: NSRange(header.startIndex..., in: header),
+                                                withTemplate: "struct $1___kernel")
     }
 
     /// The named parameters of a BTF-enabled tracepoint, from the kernel's

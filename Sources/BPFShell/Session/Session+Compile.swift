@@ -35,6 +35,9 @@ extension Session {
         var diagnostic = Diagnostic(message.severity, message.message,
                                     at: SourceRange(line: message.line, column: message.column, length: length))
         diagnostic.cell = cellNumber
+        if message.message.hasPrefix("redefinition of") {
+            diagnostic.hints = ["the kernel's types (vmlinux.h) are in scope in every probe: pick another name"]
+        }
         if message.message.contains("call to undeclared function") {
             diagnostic.hints = ["built-ins: pid() tid() uid() cpu() nsecs() comm() count sum set get del hist hist_by lhist print"]
         }

@@ -54,7 +54,7 @@ struct CoreSessionTests {
         #expect(!output.contains("p1    tracepoint"))
         #expect(output.contains("start  hash<u32, u64>"))
         #expect(status == 1, "one command failed on purpose, so a piped session exits 1")
-        #expect(leaks.leftovers().isEmpty, "left in the kernel: \(leaks.leftovers())")
+        #expect(leaks.leftovers(of: shell).isEmpty, "left in the kernel: \(leaks.leftovers(of: shell))")
     }
 
     /// Exactly N getppid calls made by this process are counted, no more, no less.
@@ -72,7 +72,7 @@ struct CoreSessionTests {
         #expect(status == 0, "stderr: \(shell.errors)")
         let row = shell.output.split(separator: "\n").first { $0.hasPrefix("\(pid) ") }
         #expect(row?.split(separator: " ").last == "1234", "output:\n\(shell.output)")
-        #expect(leaks.leftovers().isEmpty)
+        #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
     /// Known values land in the log2 and linear buckets they belong to.
@@ -112,7 +112,7 @@ struct CoreSessionTests {
         #expect(has("100->199:1|"))
         #expect(has(">=1000:3|"))
         #expect(shell.output.contains("by_fd[\(target)]:"))
-        #expect(leaks.leftovers().isEmpty)
+        #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
     /// Maps keep their data through probe redefinition, detach and drop.
@@ -144,7 +144,7 @@ struct CoreSessionTests {
         #expect(rows.contains(["1", "10"]), "\(shell.output)")
         #expect(rows.contains(["2", "8"]))
         #expect(shell.output.contains("no probes yet"))
-        #expect(leaks.leftovers().isEmpty)
+        #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
     /// SIGTERM, SIGHUP and SIGINT (outside run) release everything the session made.
@@ -159,7 +159,7 @@ struct CoreSessionTests {
         kill(shell.process.processIdentifier, signal)
         shell.process.waitUntilExit()
         #expect(shell.process.terminationStatus == 128 + signal || signal == SIGINT)
-        #expect(leaks.leftovers().isEmpty, "left after signal \(signal): \(leaks.leftovers())")
+        #expect(leaks.leftovers(of: shell).isEmpty, "left after signal \(signal): \(leaks.leftovers(of: shell))")
         _ = shell.finish()
     }
 

@@ -19,8 +19,8 @@ struct ErrorCaseTests {
     @Test(arguments: cases)
     func badInput(_ name: String) throws {
         try Capabilities.requireBPF()
-        let leaks = LeakCheck()
         let script = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
+        let leaks = LeakCheck(script: script)
         let expectations = script.split(separator: "\n").map(String.init)
         let errors = expectations.compactMap { $0.dropPrefix("# expect-error: ") }
         let outputs = expectations.compactMap { $0.dropPrefix("# expect-output: ") }

@@ -60,8 +60,15 @@ final class ShellProcess: @unchecked Sendable {
     var output: String { lock.withLock { String(decoding: outputData, as: UTF8.self) } }
     var errors: String { lock.withLock { String(decoding: errorData, as: UTF8.self) } }
 
+    /// Session map names sent so far, for the leak check.
+    private(set) var declaredMaps: Set<String> = []
+
     func send(_ text: String) {
         let line = text.hasSuffix("\n") ? text : text + "\n"
+        for command in line.split(separator: "\n") {
+            let words = command.split(separator: " ")
+            if words.count >= 2, words[0] == "map" { declaredMaps.insert(String(words[1])) }
+        }
         try? input.fileHandleForWriting.write(contentsOf: Data(line.utf8))
     }
 
@@ -116,19 +123,41 @@ final class ShellProcess: @unchecked Sendable {
 /// Kernel objects of ours that outlive a test are a bug. A snapshot of program and map
 /// ids before the test is compared with the kernel after it; the kernel frees programs
 /// after an RCU grace period once the last fd is closed, so the check polls briefly.
+/// Only objects bpfsh names are counted (programs and internal maps start with
+/// `bpfsh_`, session maps carry the names the test declared), so another BPF user on
+/// the machine (a benchmark, a system daemon) cannot fail the check.
 struct LeakCheck {
     let before: Set<String>
+    let mapNames: Set<String>
 
-    init() {
+    init(mapNames: Set<String> = []) {
         before = Self.objects()
+        self.mapNames = mapNames
     }
 
-    /// Programs and maps that appeared since the snapshot and are still there.
-    func leftovers(waiting seconds: Double = 3) -> [String] {
+    /// A leak check for a script: its `map NAME` lines name the session maps.
+    init(script: String) {
+        let names = script.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            return words.count >= 2 && words[0] == "map" ? String(words[1]) : nil
+        }
+        self.init(mapNames: Set(names))
+    }
+
+    private func isOurs(_ line: String, _ extra: Set<String>) -> Bool {
+        guard let range = line.range(of: " name ") else { return false }
+        let name = line[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""
+        return name.hasPrefix("bpfsh_") || mapNames.contains(name) || extra.contains(name)
+    }
+
+    /// Programs and maps of ours that appeared since the snapshot and are still there;
+    /// pass the shell to count the maps it declared too.
+    func leftovers(of shell: ShellProcess? = nil, waiting seconds: Double = 3) -> [String] {
+        let extra = shell?.declaredMaps ?? []
         let until = Date().addingTimeInterval(seconds)
         var left: [String] = []
         repeat {
-            left = Self.objects().subtracting(before).sorted()
+            left = Self.objects().subtracting(before).filter { isOurs($0, extra) }.sorted()
             if left.isEmpty { return [] }
             usleep(100_000)
         } while Date() < until
