@@ -1,19 +1,23 @@
-/// C typed by the user, with the cell it came from, so clang's positions map back.
+/// C typed by the user, with the file name `#line` gives it so clang's positions map
+/// back. Names depend on the code's role, never on the cell number: the same probe
+/// typed again must produce the same unit, or the object cache would never hit.
 public struct UserCode: Equatable, Sendable {
-    public var cell: Int
+    public var fileName: String
     public var block: CodeBlock
 
-    public init(cell: Int, block: CodeBlock) {
-        self.cell = cell
+    public init(fileName: String, block: CodeBlock) {
+        self.fileName = fileName
         self.block = block
     }
 
-    /// The file name `#line` gives this cell; clang reports errors against it.
-    public static func fileName(cell: Int) -> String { "bpfsh-cell-\(cell)" }
+    public static let bodyFileName = "bpfsh-body"
 
-    public static func cell(fromFileName name: String) -> Int? {
-        guard name.hasPrefix("bpfsh-cell-") else { return nil }
-        return Int(name.dropFirst("bpfsh-cell-".count))
+    /// The n-th `c { }` block of the session.
+    public static func cBlockFileName(_ index: Int) -> String { "bpfsh-c\(index)" }
+
+    public static func cBlockIndex(fromFileName name: String) -> Int? {
+        guard name.hasPrefix("bpfsh-c") else { return nil }
+        return Int(name.dropFirst("bpfsh-c".count))
     }
 }
 
@@ -49,7 +53,7 @@ struct CWriter {
 
     /// Emits user code so that clang reports it at the line and column it was typed.
     mutating func emitUser(_ code: UserCode) {
-        emit("#line \(code.block.start.line) \"\(UserCode.fileName(cell: code.cell))\"")
+        emit("#line \(code.block.start.line) \"\(code.fileName)\"")
         emit(String(repeating: " ", count: max(0, code.block.start.column - 1)) + code.block.text)
         emit("#line \(line + 1) \"\(Self.generatedFileName)\"")
     }
@@ -59,7 +63,7 @@ struct CWriter {
 public enum CUnitBuilder {
     /// A unit that only declares maps: loading it creates them, with BTF for their types.
     public static func mapUnit(cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
-        var writer = header(cBlocks: cBlocks, probeID: 0)
+        var writer = header(cBlocks: cBlocks)
         for map in maps { emitMap(map, into: &writer) }
         return GeneratedUnit(text: writer.text, programNames: [])
     }
@@ -69,10 +73,13 @@ public enum CUnitBuilder {
         mapUnit(cBlocks: cBlocks, maps: maps)
     }
 
+    /// The program name in the kernel; constant so the unit does not depend on the probe's name.
+    public static let programName = "bpfsh_probe"
+
     /// One function per attach point, all with the same body.
-    public static func probeUnit(probeID: Int, name: String, points: [AttachPoint], body: UserCode,
-                                 cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
-        var writer = header(cBlocks: cBlocks, probeID: probeID)
+    public static func probeUnit(points: [AttachPoint], body: UserCode, cBlocks: [UserCode],
+                                 maps: [MapDefinition]) -> GeneratedUnit {
+        var writer = header(cBlocks: cBlocks)
         for map in maps { emitMap(map, into: &writer) }
         writer.emit("")
         writer.emit("int bpfsh_enabled SEC(\"\(enabledSection)\") = 1;")
@@ -86,7 +93,7 @@ public enum CUnitBuilder {
         }
         var programNames: [String] = []
         for (index, point) in points.enumerated() {
-            let function = points.count == 1 ? "bpfsh_\(name)" : "bpfsh_\(name)_\(index)"
+            let function = points.count == 1 ? programName : "\(programName)_\(index)"
             programNames.append(function)
             writer.emit("")
             writer.emit("/* \(point.description) */")
@@ -95,30 +102,33 @@ public enum CUnitBuilder {
             case let .tracepoint(format):
                 writer.emit("int \(function)(struct \(format.structName) *args)")
                 writer.emit("{")
-                emitBody(body, probeID: probeID, into: &writer)
+                emitBody(body, into: &writer)
                 writer.emit("}")
             case .rawTracepoint:
                 writer.emit("int \(function)(struct bpf_raw_tracepoint_args *ctx)")
                 writer.emit("{")
                 for i in 0..<12 { writer.emit("#define arg\(i) (ctx->args[\(i)])") }
-                emitBody(body, probeID: probeID, into: &writer)
+                emitBody(body, into: &writer)
                 for i in 0..<12 { writer.emit("#undef arg\(i)") }
                 writer.emit("}")
             case let .typed(parameters):
                 let list = ([function] + parameters.map(\.declaration)).joined(separator: ", ")
                 writer.emit("int BPF_PROG(\(list))")
                 writer.emit("{")
-                emitBody(body, probeID: probeID, into: &writer)
+                emitBody(body, into: &writer)
                 writer.emit("}")
             }
         }
         return GeneratedUnit(text: writer.text, programNames: programNames)
     }
 
-    private static func header(cBlocks: [UserCode], probeID: Int) -> CWriter {
+    /// The section holding the probe's number; the loader sets it before load.
+    public static let probeIDSection = ".rodata.bpfsh"
+
+    private static func header(cBlocks: [UserCode]) -> CWriter {
         var writer = CWriter()
         writer.emit("/* generated by bpfsh: the prelude comes from the precompiled header */")
-        writer.emit("#define BPFSH_PROBE_ID \(probeID)")
+        writer.emit("const volatile u32 bpfsh_probe_id SEC(\"\(probeIDSection)\") = 0;")
         for block in cBlocks {
             writer.emitUser(block)
         }
@@ -129,12 +139,12 @@ public enum CUnitBuilder {
     /// shell can flip it without touching the user's globals.
     public static let enabledSection = ".data.bpfsh"
 
-    private static func emitBody(_ body: UserCode, probeID: Int, into writer: inout CWriter) {
+    private static func emitBody(_ body: UserCode, into writer: inout CWriter) {
         // Checked first: `detach` and `drop` flip it to stop the probe at once, then
         // destroy links off the prompt (that waits for an RCU grace period).
         writer.emit("    if (!*(volatile int *)&bpfsh_enabled)")
         writer.emit("        return 0;")
-        writer.emit("    bpfsh_counter_add(\(Prelude.firstProbeSlot + probeID - 1), 1);")
+        writer.emit("    bpfsh_counter_add(\(Prelude.firstProbeSlot - 1) + bpfsh_probe_id, 1);")
         writer.emit("    {")
         writer.emitUser(body)
         writer.emit("    }")

@@ -4,8 +4,7 @@ import Foundation
 public struct ClangMessage: Equatable, Sendable {
     public var severity: Diagnostic.Severity
     public var message: String
-    /// The cell the position refers to, nil when clang points into generated code.
-    public var cell: Int?
+    /// The file clang names: a user-code name (bpfsh-body, bpfsh-cN) or generated code.
     public var file: String
     public var line: Int
     public var column: Int
@@ -28,7 +27,7 @@ public struct ClangMessage: Equatable, Sendable {
             }
             let file = String(parts[0])
             messages.append(ClangMessage(severity: severity, message: parts[4].trimmingCharacters(in: .whitespaces),
-                                         cell: UserCode.cell(fromFileName: file), file: file,
+                                         file: file,
                                          line: lineNumber, column: column))
         }
         return messages

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 4
+    static let version = 5
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -128,7 +128,7 @@ enum Prelude {
     #define print(fmt, args...) ({ \\
         struct bpfsh_event *___e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0); \\
         if (___e) { \\
-            ___e->probe = BPFSH_PROBE_ID; \\
+            ___e->probe = bpfsh_probe_id; \\
             long ___n = BPF_SNPRINTF(___e->text, sizeof(___e->text), fmt, ##args); \\
             ___e->length = ___n > 0 ? (u32)___n : 0; \\
             bpf_ringbuf_submit(___e, 0); \\

@@ -6,8 +6,8 @@ import Foundation
 public struct VerifierReport: Equatable, Sendable {
     public var message: String
     public var instruction: String?
-    /// The cell and line (from BTF line info: "; source @ bpfsh-cell-N:L").
-    public var cell: Int?
+    /// The user-code file and line (from BTF line info: "; source @ bpfsh-body:L").
+    public var file: String?
     public var line: Int?
     public var sourceLine: String?
     public var explanation: String?
@@ -36,8 +36,8 @@ public struct VerifierReport: Equatable, Sendable {
             let location = line[at.upperBound...]
             let parts = location.split(separator: ":")
             guard parts.count == 2, let file = parts.first, let lineNumber = Int(parts[1]) else { continue }
-            guard let cellNumber = UserCode.cell(fromFileName: String(file)) else { continue }
-            cell = cellNumber
+            guard file.hasPrefix("bpfsh-") && file != "bpfsh-generated.c" else { continue }
+            self.file = String(file)
             self.line = lineNumber
             sourceLine = String(line[line.index(after: line.startIndex)..<at.lowerBound]).trimmingCharacters(in: .whitespaces)
             break

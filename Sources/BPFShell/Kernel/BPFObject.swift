@@ -78,6 +78,16 @@ public final class BPFObject {
         return fd >= 0 ? fd : nil
     }
 
+    /// Sets a single-variable read-only section (such as `.rodata.bpfsh`) before load.
+    /// The corresponding libbpf function is `bpf_map__set_initial_value`.
+    public func setInitialValue(_ section: String, to value: UInt32) throws(KernelError) {
+        guard let map = bpf_object__find_map_by_name(handle, section) else {
+            throw KernelError(.updateMap, subject: section, errno: ENOENT)
+        }
+        var stored = value
+        try LibBPF.check(bpf_map__set_initial_value(map, &stored, 4), .updateMap, section)
+    }
+
     /// Writes a 4-byte value into a single-variable data section such as `.data.bpfsh`.
     /// The corresponding libbpf function is `bpf_map_update_elem`.
     public func setSectionValue(_ section: String, to value: Int32) throws(KernelError) {

@@ -24,7 +24,7 @@ extension Session {
     }
 
     private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {
-        guard let cellNumber = message.cell, let cell = cells[cellNumber] else {
+        guard let cellNumber = cell(forFile: message.file, current: cellCount), let cell = cells[cellNumber] else {
             var diagnostic = Diagnostic(message.severity, "\(what): \(message.message)", at: fallback)
             diagnostic.hints = [what.hasPrefix("probe")
                 ? "the error is in code bpfsh generated for it; 'show NAME c' prints that code"
@@ -77,7 +77,8 @@ extension Session {
             lastVerifierLog = log
             let report = VerifierReport(log: log)
             var diagnostic = Diagnostic(.error, "the verifier rejected probe '\(probeName)': \(report.message)")
-            if let cell = report.cell, let line = report.line, let text = cells[cell]?.text {
+            if let file = report.file, let cell = cell(forFile: file, current: cellCount), let line = report.line,
+               let text = cells[cell]?.text {
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
                 if line >= 1, line <= lines.count {
                     let content = lines[line - 1]

@@ -34,8 +34,11 @@ extension Session {
     }
 
     /// Adds a `c { }` block after checking it compiles with everything declared so far.
-    func addCBlock(_ code: UserCode, range: SourceRange) throws {
+    func addCBlock(_ block: CodeBlock, cell: Int, range: SourceRange) throws {
         let runtime = try runtime()
+        let code = UserCode(fileName: UserCode.cBlockFileName(cBlocks.count), block: block)
+        cBlockCells.append(cell)
+        defer { if cBlocks.count < cBlockCells.count { cBlockCells.removeLast() } }
         let unit = CUnitBuilder.cBlockUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition))
         _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
         cBlocks.append(code)

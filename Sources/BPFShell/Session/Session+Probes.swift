@@ -30,14 +30,14 @@ extension Session {
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
         let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
-        let unit = CUnitBuilder.probeUnit(probeID: number, name: name, points: points,
-                                          body: UserCode(cell: cell, block: body), cBlocks: cBlocks,
-                                          maps: usedMaps.map(\.definition))
+        let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
+                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition))
         let compiled = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
 
         let loadStart = DispatchTime.now()
         let object = try BPFObject(elf: compiled.elf, name: "bpfsh_\(name)")
         do {
+            try object.setInitialValue(CUnitBuilder.probeIDSection, to: UInt32(number))
             try bindMaps(of: object, runtime: runtime)
             try load(object, elf: compiled.elf, probeName: name, runtime: runtime)
         } catch {

@@ -39,7 +39,9 @@ public final class Session {
     let detacher = Detacher()
 
     var cells: [Int: Cell] = [:]
+    /// Shared C in the order typed, with the cell each came from (for diagnostics).
     var cBlocks: [UserCode] = []
+    var cBlockCells: [Int] = []
     var maps: [SessionMap] = []
     var probes: [AttachedProbe] = []
     var nextMapID = 1
@@ -167,6 +169,13 @@ public final class Session {
 
     func say(_ text: String) {
         output.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// The cell a user-code file name of the current compile refers to.
+    func cell(forFile file: String, current: Int) -> Int? {
+        if file == UserCode.bodyFileName { return current }
+        if let index = UserCode.cBlockIndex(fromFileName: file), index < cBlockCells.count { return cBlockCells[index] }
+        return nil
     }
 
     func finish() {

@@ -26,6 +26,10 @@ struct SpecResolver {
     private func resolveTracepoint(_ spec: ProbeSpec) throws -> [AttachPoint] {
         let tracefs = try runtime.tracefs()
         let (categoryPattern, eventPattern) = (spec.parts[0], spec.parts[1])
+        // The common case reads one file; listing tracefs is for wildcards and errors.
+        if !spec.hasWildcard, let format = tracefs.format(category: categoryPattern, event: eventPattern) {
+            return [AttachPoint(kind: .tracepoint, target: [categoryPattern, eventPattern], context: .tracepoint(format))]
+        }
         let categories = tracefs.categories()
         let matchingCategories = categories.filter { Wildcard.matches(categoryPattern, $0) }
         guard !matchingCategories.isEmpty else {

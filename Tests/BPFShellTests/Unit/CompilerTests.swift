@@ -57,31 +57,31 @@ import Testing
         let body = CodeBlock(text: " count(opens, comm()); ", start: SourceLocation(line: 1, column: 45),
                              range: SourceRange(line: 1, column: 44, length: 25))
         let map = MapDefinition(decl: MapDecl(name: "opens", kind: .count(key: "comm_t")), id: 3)
-        return CUnitBuilder.probeUnit(probeID: 2, name: "p2", points: [point], body: UserCode(cell: 7, block: body),
+        return CUnitBuilder.probeUnit(points: [point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                       cBlocks: [], maps: [map])
     }
 
     @Test func probeUnitShape() {
         let unit = Self.unit()
-        #expect(unit.programNames == ["bpfsh_p2"])
+        #expect(unit.programNames == ["bpfsh_probe"])
         let text = unit.text
-        #expect(text.contains("#define BPFSH_PROBE_ID 2"))
+        #expect(text.contains("const volatile u32 bpfsh_probe_id SEC(\".rodata.bpfsh\") = 0;"))
         #expect(text.contains("enum { bpfsh_map_id_opens = 3 };"))
         #expect(text.contains("__uint(type, BPF_MAP_TYPE_PERCPU_HASH);"))
         #expect(text.contains("__type(key, comm_t);"))
-        #expect(text.contains("SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint bpfsh_p2(struct bpfsh_tp_syscalls__sys_enter_openat *args)"))
-        #expect(text.contains("bpfsh_counter_add(2, 1);"))
+        #expect(text.contains("SEC(\"tracepoint/syscalls/sys_enter_openat\")\nint bpfsh_probe(struct bpfsh_tp_syscalls__sys_enter_openat *args)"))
+        #expect(text.contains("bpfsh_counter_add(0 + bpfsh_probe_id, 1);"))
         // The body keeps its column: clang reports errors where the user typed them.
-        #expect(text.contains("#line 1 \"bpfsh-cell-7\"\n" + String(repeating: " ", count: 44) + " count(opens, comm()); "))
+        #expect(text.contains("#line 1 \"bpfsh-body\"\n" + String(repeating: " ", count: 44) + " count(opens, comm()); "))
     }
 
     @Test func wildcardUnitHasOneFunctionPerPoint() {
         var second = Self.point
         second.target = ["syscalls", "sys_enter_open"]
         let body = CodeBlock(text: "", start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
-        let unit = CUnitBuilder.probeUnit(probeID: 1, name: "p1", points: [Self.point, second],
-                                          body: UserCode(cell: 1, block: body), cBlocks: [], maps: [])
-        #expect(unit.programNames == ["bpfsh_p1_0", "bpfsh_p1_1"])
+        let unit = CUnitBuilder.probeUnit(points: [Self.point, second], body: UserCode(fileName: UserCode.bodyFileName, block: body),
+                                          cBlocks: [], maps: [])
+        #expect(unit.programNames == ["bpfsh_probe_0", "bpfsh_probe_1"])
         #expect(unit.text.components(separatedBy: "struct bpfsh_tp_syscalls__sys_enter_openat {").count == 2,
                 "a shared record struct is declared once")
     }
@@ -95,7 +95,7 @@ import Testing
 
     @Test func clangMessagesMapToCells() {
         let output = """
-        bpfsh-cell-7:1:52: error: use of undeclared identifier 'x'
+        bpfsh-body:1:52: error: use of undeclared identifier 'x'
             1 | count(x, 1)
         bpfsh-generated.c:40:3: warning: something
         /tmp/unit1.c:10:1: note: here
@@ -103,9 +103,9 @@ import Testing
         """
         let messages = ClangMessage.parse(output)
         #expect(messages.count == 3)
-        #expect(messages[0] == ClangMessage(severity: .error, message: "use of undeclared identifier 'x'", cell: 7,
-                                            file: "bpfsh-cell-7", line: 1, column: 52))
-        #expect(messages[1].cell == nil && messages[1].severity == .warning)
+        #expect(messages[0] == ClangMessage(severity: .error, message: "use of undeclared identifier 'x'",
+                                            file: "bpfsh-body", line: 1, column: 52))
+        #expect(messages[1].file == "bpfsh-generated.c" && messages[1].severity == .warning)
     }
 }
 
@@ -137,8 +137,8 @@ import Testing
              hist_by(h, pid(), nsecs()); lhist(l, 42); set(a, 1, 2); u64 *v = get(s, 3);
              if (v) del(s, 3); sum(s, 4, 5); print("%d %s\\n", pid(), "x");
             """, start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
-        let unit = CUnitBuilder.probeUnit(probeID: 1, name: "p1", points: [CUnitTests.point],
-                                          body: UserCode(cell: 1, block: body), cBlocks: [], maps: maps)
+        let unit = CUnitBuilder.probeUnit(points: [CUnitTests.point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
+                                          cBlocks: [], maps: maps)
         #expect(try compiler.compile(unit).elf.count > 0)
     }
 }

@@ -117,7 +117,7 @@ import Testing
     0: R1=ctx() R10=fp0
     ; int bpfsh_p1(struct x *args) @ unit3.c:37
     0: (b7) r6 = 0
-    ; u64 *t = get(start, tid()); @ bpfsh-cell-4:2
+    ; u64 *t = get(start, tid()); @ bpfsh-body:2
     17: (85) call bpf_map_lookup_elem#1
     18: (79) r2 = *(u64 *)(r0 +0)
     R0 invalid mem access 'map_value_or_null'
@@ -128,7 +128,7 @@ import Testing
         let report = VerifierReport(log: Self.log)
         #expect(report.message == "R0 invalid mem access 'map_value_or_null'")
         #expect(report.instruction == "18: (79) r2 = *(u64 *)(r0 +0)")
-        #expect(report.cell == 4 && report.line == 2)
+        #expect(report.file == "bpfsh-body" && report.line == 2)
         #expect(report.sourceLine == "u64 *t = get(start, tid());")
         #expect(report.explanation?.contains("NULL check") == true)
     }

@@ -19,7 +19,7 @@ struct CCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
-        try session.addCBlock(UserCode(cell: cell, block: block), range: range)
+        try session.addCBlock(block, cell: cell, range: range)
         session.say("c block added (\(session.cBlocks.count) in this session)")
     }
 }
