@@ -7,47 +7,63 @@ struct BPFSh: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bpfsh",
         abstract: "An interactive shell for Linux BPF tracing: probes in BPF C, maps that outlive them.",
-        version: "0.1.0")
+        discussion: "With no script, bpfsh reads commands at a prompt (or from a pipe). Type 'help' inside.",
+        version: "0.2.0")
 
     @Option(name: .shortAndLong, help: "Run these commands (separated by ';' or newlines), then exit.")
     var execute: String?
 
+    @Flag(help: "Print maps, histograms and print() events as JSON lines (see the README for their shape).")
+    var json = false
+
+    @Flag(help: "Compile every map and probe without loading anything into the kernel.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Replay SCRIPT and write the executed notebook (Markdown) to the given file.",
+                               valueName: "OUT.md"))
+    var notebook: String?
+
     @Flag(help: "Never colour the output (NO_COLOR is honoured too).")
     var noColor = false
 
-    @Argument(help: "A script to run instead of reading the prompt.")
+    @Argument(help: "A script to run instead of reading the prompt; it stops at the first error.")
     var script: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the script: $1 … $9 in its text.")
+    var scriptArguments: [String] = []
+
+    func validate() throws {
+        if execute != nil, script != nil {
+            throw ValidationError("give either -e COMMANDS or a SCRIPT, not both")
+        }
+        if notebook != nil, script == nil {
+            throw ValidationError("--notebook OUT.md needs a SCRIPT to replay")
+        }
+    }
 
     mutating func run() throws {
         BPFShellEntry.installProcessHandlers()
         let environment = ProcessInfo.processInfo.environment
-        let output = StandardOutput()
         let useColor = !noColor && environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
+        func makeSession(_ sourceName: String) -> Session {
+            let session = Session(configuration: .init(sourceName: sourceName, useColor: useColor),
+                                  output: StandardOutput(), isDryRun: dryRun)
+            if json { session.outputFormat = .json }
+            session.warmUp()
+            return session
+        }
         if let execute {
-            let session = Session(configuration: .init(sourceName: "-e", useColor: useColor), output: output)
+            let session = makeSession("-e")
             let ok = session.execute(execute)
             session.close()
-            throw ExitCode(ok ? 0 : 1)
+            throw ExitCode(BPFShellEntry.exitStatus(succeeded: ok))
         }
         if let script {
-            let fd = open(script, O_RDONLY)
-            guard fd >= 0 else {
-                throw ValidationError("cannot open script '\(script)': \(String(cString: strerror(errno)))")
-            }
-            defer { close(fd) }
-            let session = Session(configuration: .init(sourceName: script, useColor: useColor), output: output)
-            session.warmUp()
-            let status = Shell(session: session, reader: PlainLineReader(fd: fd), stopOnError: true).run()
+            let session = makeSession(script)
+            let status = BPFShellEntry.runScript(script, arguments: scriptArguments, in: session, notebook: notebook)
             throw ExitCode(status)
         }
-        let session = Session(configuration: .init(sourceName: "input", useColor: useColor), output: output)
-        session.warmUp()
-        let reader: LineReader
-        if isatty(STDIN_FILENO) == 1, let editor = EditLineReader(historyPath: BPFShellEntry.historyPath()) {
-            reader = editor
-        } else {
-            reader = PlainLineReader()
-        }
-        throw ExitCode(Shell(session: session, reader: reader).run())
+        let session = makeSession("input")
+        throw ExitCode(BPFShellEntry.runInteractive(session))
     }
 }

@@ -5,22 +5,49 @@ import Foundation
 public protocol OutputSink: AnyObject {
     func write(_ text: String)
     func writeError(_ text: String)
+    /// Pushes buffered text out (called after each command and each drained batch).
+    func flush()
     var isTerminal: Bool { get }
 }
 
+/// stdout and stderr, buffered: print() can stream a million lines a second, which
+/// one write(2) per line could not keep up with.
 public final class StandardOutput: OutputSink {
     public let isTerminal: Bool
+    private var pending: [UInt8] = []
+    private static let flushThreshold = 64 * 1024
 
     public init() {
         isTerminal = isatty(STDOUT_FILENO) == 1
+        pending.reserveCapacity(Self.flushThreshold * 2)
     }
 
     public func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        pending.append(contentsOf: text.utf8)
+        if pending.count >= Self.flushThreshold { flush() }
     }
 
     public func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        flush() // keep results and diagnostics in the order they happened
+        Self.writeAll(STDERR_FILENO, Array(text.utf8))
+    }
+
+    public func flush() {
+        guard !pending.isEmpty else { return }
+        Self.writeAll(STDOUT_FILENO, pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return // a closed pipe: nothing more can be said
+            }
+            offset += written
+        }
     }
 }
 
@@ -34,4 +61,50 @@ public final class CapturedOutput: OutputSink {
 
     public func write(_ text: String) { self.text += text }
     public func writeError(_ text: String) { errors += text }
+    public func flush() {}
+}
+
+/// Passes everything on and keeps a copy of what the current cell printed, in order,
+/// so a session can be exported as a notebook with each command's output.
+final class RecordingOutput: OutputSink {
+    /// A cell's transcript is capped: print() can stream millions of lines.
+    static let transcriptLimit = 256 * 1024
+    let destination: OutputSink
+    private(set) var transcript = ""
+    private var omittedBytes = 0
+
+    init(_ destination: OutputSink) {
+        self.destination = destination
+    }
+
+    var isTerminal: Bool { destination.isTerminal }
+
+    func write(_ text: String) {
+        keep(text)
+        destination.write(text)
+    }
+
+    func writeError(_ text: String) {
+        keep(text)
+        destination.writeError(text)
+    }
+
+    private func keep(_ text: String) {
+        if transcript.utf8.count < Self.transcriptLimit {
+            transcript += text
+        } else {
+            omittedBytes += text.utf8.count
+        }
+    }
+
+    func flush() { destination.flush() }
+
+    /// Returns what was printed since the last call.
+    func takeTranscript() -> String {
+        defer {
+            transcript = ""
+            omittedBytes = 0
+        }
+        return omittedBytes > 0 ? transcript + "… (\(omittedBytes) more bytes not kept)\n" : transcript
+    }
 }

@@ -1,7 +1,7 @@
 import CShim
 import Foundation
 
-/// Process-wide set-up the executable does once, before any session.
+/// What the executable does with a session, kept here so the entry point stays a few lines.
 public enum BPFShellEntry {
     public static func installProcessHandlers() {
         bpfsh_signals_install()
@@ -16,5 +16,54 @@ public enum BPFShellEntry {
         let directory = base.appendingPathComponent("bpfsh")
         guard (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil else { return nil }
         return directory.appendingPathComponent("history").path
+    }
+
+    /// 0 when everything worked, 1 when a command failed, 128+N after signal N.
+    public static func exitStatus(succeeded: Bool) -> Int32 {
+        let signal = bpfsh_signals_termination()
+        if signal != 0 { return 128 + signal }
+        return succeeded ? 0 : 1
+    }
+
+    /// `bpfsh SCRIPT [ARGS]` and `--notebook`: stop at the first failing command
+    /// (reported as SCRIPT:LINE:COL), then release everything.
+    public static func runScript(_ path: String, arguments: [String], in session: Session, notebook: String?) -> Int32 {
+        let text: String
+        do {
+            text = try ScriptRunner.read(path)
+        } catch {
+            let reason: String
+            switch error {
+            case let .cannotRead(why): reason = why
+            case .notText: reason = "it is not a text script (binary or not UTF-8)"
+            }
+            session.output.writeError("bpfsh: cannot run '\(path)': \(reason)\n")
+            session.close()
+            return 1
+        }
+        let ok = ScriptRunner.run(text, in: session, sourceName: path, arguments: arguments)
+        var status = exitStatus(succeeded: ok)
+        if let notebook {
+            let markdown = Notebook.markdown(session.history, title: "bpfsh: \((path as NSString).lastPathComponent)")
+            do {
+                try Data(markdown.utf8).write(to: URL(fileURLWithPath: notebook), options: .atomic)
+            } catch {
+                session.output.writeError("bpfsh: cannot write the notebook '\(notebook)': \(error.localizedDescription)\n")
+                status = 1
+            }
+        }
+        session.close()
+        return status
+    }
+
+    /// The prompt: libedit on a terminal, plain lines from a pipe.
+    public static func runInteractive(_ session: Session) -> Int32 {
+        let reader: LineReader
+        if isatty(STDIN_FILENO) == 1, let editor = EditLineReader(historyPath: historyPath(), session: session) {
+            reader = editor
+        } else {
+            reader = PlainLineReader()
+        }
+        return Shell(session: session, reader: reader).run()
     }
 }

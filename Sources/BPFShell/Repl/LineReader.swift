@@ -79,7 +79,7 @@ public final class EditLineReader: LineReader {
     /// The prompt libedit's callback returns; C callbacks cannot capture context.
     nonisolated(unsafe) private static var currentPrompt = strdup("> ")
 
-    public init?(historyPath: String?) {
+    public init?(historyPath: String?, session: Session? = nil) {
         guard let editor = el_init("bpfsh", stdin, stdout, stderr), let history = history_init() else { return nil }
         self.editor = editor
         self.history = history

@@ -1,31 +1,58 @@
 import CLibBPF
 import Foundation
 
-/// The kernel-facing resources a session needs before its first map or probe:
-/// a compiler with warm headers, the session's internal maps and the event stream.
-/// Built on a background thread at start-up so the prompt appears at once.
+/// What compiling needs before the first map or probe: a compiler with warm headers,
+/// the kernel's BTF and tracefs. Built on a background thread at start-up so the
+/// prompt appears at once; nothing here creates kernel objects (`--dry-run` uses it).
 final class Runtime {
     let compiler: ProbeCompiler
     let btf: KernelBTF
-    let events: KernelMap
-    let counters: KernelMap
-    let stream: EventStream
     let scratchDirectory: URL
     /// Milliseconds spent generating vmlinux.h and the precompiled prelude (0 when cached).
     let headerMilliseconds: Double
     private var tracefsLocation: Tracefs?
 
-    init(cacheRoot: URL, ringBufferBytes: Int) throws {
+    init(cacheRoot: URL) throws {
         let toolchain = try ClangToolchain.locate()
         let kernelKey = try KernelBTF.identity()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bpfsh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         scratchDirectory = scratch
         let btf = KernelBTF()
         self.btf = btf
         compiler = ProbeCompiler(toolchain: toolchain, cacheRoot: cacheRoot, kernelKey: kernelKey,
                                  scratchDirectory: scratch)
-        headerMilliseconds = try compiler.prepareHeaders { try btf.vmlinuxHeader() }
+        do {
+            headerMilliseconds = try compiler.prepareHeaders { try btf.vmlinuxHeader() }
+        } catch {
+            try? FileManager.default.removeItem(at: scratch)
+            throw error
+        }
+    }
+
+    func tracefs() throws(Diagnostic) -> Tracefs {
+        if let tracefsLocation { return tracefsLocation }
+        let located = try Tracefs.locate()
+        tracefsLocation = located
+        return located
+    }
+
+    func close() {
+        btf.close()
+        try? FileManager.default.removeItem(at: scratchDirectory)
+    }
+}
+
+/// The session's own kernel maps: the ring buffer print() writes to, the per-CPU
+/// counters (hits, lost records, failed updates), and the stream that drains them.
+final class EventChannel {
+    private(set) var events: KernelMap
+    let counters: KernelMap
+    private(set) var stream: EventStream
+    private let forwarding = ForwardingHandler()
+
+    init(ringBufferBytes: Int) throws {
         events = try Self.createPrivileged {
             try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0, valueSize: 0,
                                  maxEntries: ringBufferBytes)
@@ -37,7 +64,7 @@ final class Runtime {
             events.close()
             throw error
         }
-        let forward = ForwardingHandler()
+        let forward = forwarding
         do {
             stream = try EventStream(mapFD: events.fd) { probe, text in forward.handler(probe, text) }
         } catch {
@@ -45,13 +72,33 @@ final class Runtime {
             counters.close()
             throw error
         }
-        forwarding = forward
     }
-
-    private let forwarding: ForwardingHandler
 
     func setEventHandler(_ handler: @escaping EventStream.Handler) {
         forwarding.handler = handler
+    }
+
+    /// Swaps in a ring buffer of another size (no probe may hold the old one).
+    func replaceRingBuffer(bytes: Int) throws {
+        let newEvents = try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0,
+                                             valueSize: 0, maxEntries: bytes)
+        let forward = forwarding
+        let newStream: EventStream
+        do {
+            newStream = try EventStream(mapFD: newEvents.fd) { probe, text in forward.handler(probe, text) }
+        } catch {
+            newEvents.close()
+            throw error
+        }
+        stream.close()
+        events.close()
+        events = newEvents
+        stream = newStream
+    }
+
+    /// Counter slot summed over CPUs (hits, lost events, failed map updates).
+    func counter(_ slot: Int) -> UInt64 {
+        counters.sumSlot(UInt32(slot))
     }
 
     /// Creating the first map is where a missing privilege shows: say what is needed.
@@ -72,24 +119,10 @@ final class Runtime {
         }
     }
 
-    func tracefs() throws(Diagnostic) -> Tracefs {
-        if let tracefsLocation { return tracefsLocation }
-        let located = try Tracefs.locate()
-        tracefsLocation = located
-        return located
-    }
-
-    /// Counter slot summed over CPUs (hits, lost events, failed map updates).
-    func counter(_ slot: Int) -> UInt64 {
-        counters.sumSlot(UInt32(slot))
-    }
-
     func close() {
         stream.close()
         events.close()
         counters.close()
-        btf.close()
-        try? FileManager.default.removeItem(at: scratchDirectory)
     }
 }
 
@@ -101,22 +134,20 @@ private final class ForwardingHandler {
 /// Builds the runtime in the background and hands it over on first use.
 final class RuntimeLoader {
     private let cacheRoot: URL
-    private let ringBufferBytes: Int
     private var result: Result<Runtime, Error>?
     private let done = DispatchSemaphore(value: 0)
     private var started = false
 
-    init(cacheRoot: URL, ringBufferBytes: Int) {
+    init(cacheRoot: URL) {
         self.cacheRoot = cacheRoot
-        self.ringBufferBytes = ringBufferBytes
     }
 
     func startInBackground() {
         guard !started else { return }
         started = true
-        let cacheRoot = cacheRoot, bytes = ringBufferBytes
+        let cacheRoot = cacheRoot
         Thread { [self] in
-            result = Result { try Runtime(cacheRoot: cacheRoot, ringBufferBytes: bytes) }
+            result = Result { try Runtime(cacheRoot: cacheRoot) }
             done.signal()
         }.start()
     }

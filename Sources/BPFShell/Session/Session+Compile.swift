@@ -58,9 +58,10 @@ extension Session {
     }
 
     /// Binds the session's internal maps and every named session map into an object.
-    func bindMaps(of object: BPFObject, runtime: Runtime) throws {
-        try object.reuse(map: Prelude.eventsMapName, fd: runtime.events.fd)
-        try object.reuse(map: Prelude.countersMapName, fd: runtime.counters.fd)
+    func bindMaps(of object: BPFObject) throws {
+        let channel = try eventChannel()
+        try object.reuse(map: Prelude.eventsMapName, fd: channel.events.fd)
+        try object.reuse(map: Prelude.countersMapName, fd: channel.counters.fd)
         let names = Set(object.mapNames)
         for map in maps where names.contains(map.decl.name) {
             try object.reuse(map: map.decl.name, fd: map.kernelMap.fd)
@@ -68,12 +69,12 @@ extension Session {
     }
 
     /// Loads an object, explaining a verifier rejection in terms of what the user typed.
-    func load(_ object: BPFObject, elf: [UInt8], probeName: String, runtime: Runtime) throws {
+    func load(_ object: BPFObject, elf: [UInt8], probeName: String) throws {
         do {
             try object.load()
         } catch {
             guard let log = VerifierReport.extractLog(fromLibbpfOutput: error.libbpfLog)
-                ?? verifierLogOfFailedLoad(elf: elf, runtime: runtime) else { throw error }
+                ?? verifierLogOfFailedLoad(elf: elf) else { throw error }
             lastVerifierLog = log
             let report = VerifierReport(log: log)
             var diagnostic = Diagnostic(.error, "the verifier rejected probe '\(probeName)': \(report.message)")
@@ -107,7 +108,7 @@ extension Session {
 
     /// libbpf's own retry fails on long logs (a loop the verifier walks a million
     /// times): load again with a large buffer of ours; the kernel keeps the log's tail.
-    private func verifierLogOfFailedLoad(elf: [UInt8], runtime: Runtime) -> String? {
+    private func verifierLogOfFailedLoad(elf: [UInt8]) -> String? {
         guard let object = try? BPFObject(elf: elf, name: "bpfsh_verifier_log") else { return nil }
         defer { object.close() }
         let size = 8 << 20
@@ -115,7 +116,7 @@ extension Session {
         defer { buffer.deallocate() }
         buffer[0] = 0
         object.requestVerifierLog(level: 1, buffer: buffer, size: size)
-        guard (try? bindMaps(of: object, runtime: runtime)) != nil else { return nil }
+        guard (try? bindMaps(of: object)) != nil else { return nil }
         _ = try? object.load()
         let log = String(cString: buffer)
         return log.isEmpty ? nil : log

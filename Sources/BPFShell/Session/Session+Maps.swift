@@ -1,6 +1,23 @@
 import Foundation
 
 extension Session {
+    /// The session's map declarations: real maps, or the planned ones of a dry run.
+    var mapDefinitions: [MapDefinition] {
+        isDryRun ? plannedMaps : maps.map(\.definition)
+    }
+
+    /// A dry run's `map`: the declaration compiles, nothing is created.
+    func planMap(_ decl: MapDecl, range: SourceRange?) throws {
+        if mapDefinitions.contains(where: { $0.decl.name == decl.name }) {
+            throw Diagnostic(.error, "a map named '\(decl.name)' already exists", at: decl.nameRange)
+        }
+        let definition = MapDefinition(decl: decl, id: nextMapID)
+        _ = try compile(CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition]), runtime: try runtime(),
+                        fallback: range, what: "map '\(decl.name)'")
+        nextMapID += 1
+        plannedMaps.append(definition)
+    }
+
     /// Creates a session map: a unit that declares only it is compiled and loaded,
     /// which gives the map BTF for its key and value types; the session keeps the fd.
     func declareMap(_ decl: MapDecl, range: SourceRange?) throws -> SessionMap {
@@ -18,7 +35,7 @@ extension Session {
         let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
         let object = try BPFObject(elf: compiled.elf, name: "bpfsh_m_\(decl.name)")
         defer { object.close() }
-        try bindMaps(of: object, runtime: runtime)
+        try bindMaps(of: object)
         try object.load()
         guard let fd = object.mapFD(named: decl.name), let ids = object.mapBTFTypeIDs(named: decl.name),
               let btf = object.btf else {
@@ -39,7 +56,7 @@ extension Session {
         let code = UserCode(fileName: UserCode.cBlockFileName(cBlocks.count), block: block)
         cBlockCells.append(cell)
         defer { if cBlocks.count < cBlockCells.count { cBlockCells.removeLast() } }
-        let unit = CUnitBuilder.cBlockUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition))
+        let unit = CUnitBuilder.cBlockUnit(cBlocks: cBlocks + [code], maps: mapDefinitions)
         _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
         cBlocks.append(code)
     }

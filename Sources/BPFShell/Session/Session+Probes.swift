@@ -10,10 +10,17 @@ struct ProbeTiming {
 }
 
 extension Session {
-    /// Compiles, loads and attaches a probe. A probe with the name of an existing one
-    /// replaces it only once the new one is attached: a mistake never loses the old.
-    func addProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec, body: CodeBlock,
-                  source: String, cell: Int, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
+    /// A probe resolved and compiled, not yet loaded (all a dry run does).
+    struct CompiledProbe {
+        var name: String
+        var points: [AttachPoint]
+        var unit: GeneratedUnit
+        var object: CompiledObject
+    }
+
+    /// Checks names and map uses, resolves the spec and compiles the body.
+    func compileProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec,
+                      body: CodeBlock) throws -> CompiledProbe {
         if let requestedName {
             guard MapDecl.isIdentifier(requestedName) else {
                 throw Diagnostic.error("'\(requestedName)' is not a valid probe name", at: nameRange,
@@ -23,23 +30,32 @@ extension Session {
         try checkMapUses(in: body)
         let runtime = try runtime()
         let points = try SpecResolver(runtime: runtime).resolve(spec)
+        let name = requestedName ?? nextAutomaticName()
+        let scanner = BodyScanner(body)
+        let usedMaps = mapDefinitions.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
+        let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
+                                          cBlocks: cBlocks, maps: usedMaps)
+        let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
+        return CompiledProbe(name: name, points: points, unit: unit, object: object)
+    }
+
+    /// Compiles, loads and attaches a probe. A probe with the name of an existing one
+    /// replaces it only once the new one is attached: a mistake never loses the old.
+    func addProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec, body: CodeBlock,
+                  source: String, cell: Int, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
         guard nextProbeNumber < Prelude.firstMapErrorSlot - Prelude.firstProbeSlot else {
             throw Diagnostic.error("this session has created too many probes; start a new session", at: spec.range)
         }
+        let built = try compileProbe(name: requestedName, nameRange: nameRange, spec: spec, body: body)
+        let (name, points, unit, compiled) = (built.name, built.points, built.unit, built.object)
         let number = nextProbeNumber
-        let name = requestedName ?? nextAutomaticName()
-        let scanner = BodyScanner(body)
-        let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
-        let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
-                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition))
-        let compiled = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
 
         let loadStart = DispatchTime.now()
         let object = try BPFObject(elf: compiled.elf, name: "bpfsh_\(name)")
         do {
             try object.setInitialValue(CUnitBuilder.probeIDSection, to: UInt32(number))
-            try bindMaps(of: object, runtime: runtime)
-            try load(object, elf: compiled.elf, probeName: name, runtime: runtime)
+            try bindMaps(of: object)
+            try load(object, elf: compiled.elf, probeName: name)
         } catch {
             object.close()
             throw error
@@ -82,7 +98,7 @@ extension Session {
     func checkMapUses(in body: CodeBlock) throws {
         var diagnostics: [Diagnostic] = []
         for use in BodyScanner(body).mapUses {
-            guard let map = map(named: use.mapName) else {
+            guard let map = mapDefinitions.first(where: { $0.decl.name == use.mapName }) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
                 hints.append("declare it first, for example: map \(use.mapName) \(Self.exampleKind(for: use.operation))")
@@ -162,7 +178,6 @@ extension Session {
 
     /// The verifier's full log for a loaded probe: reload its object with logging on.
     func verifierLog(for probe: AttachedProbe) throws -> String {
-        let runtime = try runtime()
         let object = try BPFObject(elf: probe.elf, name: "bpfsh_log_\(probe.name)")
         defer { object.close() }
         let size = 16 << 20
@@ -170,7 +185,7 @@ extension Session {
         defer { buffer.deallocate() }
         buffer[0] = 0
         object.requestVerifierLog(level: 1, buffer: buffer, size: size)
-        try bindMaps(of: object, runtime: runtime)
+        try bindMaps(of: object)
         try object.load()
         return String(cString: buffer)
     }

@@ -29,12 +29,26 @@ public final class Session {
         public var number: Int
         public var text: String
         public var succeeded: Bool
+        /// Whether `save` keeps it (it builds or uses session state).
         public var isRecorded: Bool
+        /// What the command printed, results and diagnostics in order (for notebooks).
+        public var output: String
+    }
+
+    public enum OutputFormat: String, Sendable {
+        case text, json
     }
 
     public let configuration: Configuration
-    let output: OutputSink
+    let recorder: RecordingOutput
+    var output: OutputSink { recorder }
     let renderer = TextRenderer()
+    let jsonRenderer = JSONRenderer()
+    public var outputFormat: OutputFormat = .text
+    /// Compile probes without loading anything (`--dry-run`).
+    public let isDryRun: Bool
+    /// Map declarations checked in a dry run (nothing is created in the kernel).
+    var plannedMaps: [MapDefinition] = []
     let runtimeLoader: RuntimeLoader
     let detacher = Detacher()
 
@@ -51,12 +65,13 @@ public final class Session {
     public private(set) var cellCount = 0
     public private(set) var isFinished = false
     private var isClosed = false
-    private var isStreaming = false
+    private(set) var channel: EventChannel?
 
-    public init(configuration: Configuration = Configuration(), output: OutputSink) {
+    public init(configuration: Configuration = Configuration(), output: OutputSink, isDryRun: Bool = false) {
         self.configuration = configuration
-        self.output = output
-        runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, ringBufferBytes: configuration.ringBufferBytes)
+        recorder = RecordingOutput(output)
+        self.isDryRun = isDryRun
+        runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot)
     }
 
     public static func defaultCacheRoot() -> URL {
@@ -74,12 +89,17 @@ public final class Session {
     }
 
     func runtime() throws -> Runtime {
-        let runtime = try runtimeLoader.get()
-        if !isStreaming {
-            isStreaming = true
-            runtime.setEventHandler { [weak self] _, text in self?.output.write(text) }
-        }
-        return runtime
+        try runtimeLoader.get()
+    }
+
+    /// The session's ring buffer and counters, created on first use (never in a dry run).
+    func eventChannel() throws -> EventChannel {
+        if let channel { return channel }
+        guard !isDryRun else { throw Diagnostic.error("internal error: a dry run creates no kernel objects") }
+        let created = try EventChannel(ringBufferBytes: configuration.ringBufferBytes)
+        created.setEventHandler { [weak self] probe, text in self?.emitEvent(probe: probe, text: text) }
+        channel = created
+        return created
     }
 
     /// Runs one chunk of input (one or more complete commands). Returns false when any failed.
@@ -93,12 +113,15 @@ public final class Session {
             report(Diagnostic.error("the block is not closed: a '}' is missing at the end of the input",
                                     at: CommandParser.unclosedBrace(in: text),
                                     hint: "every '{' needs its '}'; the block was not run"), cell: cellCount)
+            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
+                                        output: recorder.takeTranscript()))
             return false
         case let .failed(diagnostics):
             cellCount += 1
             cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
             diagnostics.forEach { report($0, cell: cellCount) }
-            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: false))
+            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
+                                        output: recorder.takeTranscript()))
             return false
         case let .complete(commands):
             var succeeded = true
@@ -110,6 +133,7 @@ public final class Session {
                 if isFinished { break }
             }
             drainEvents()
+            output.flush()
             return succeeded
         }
     }
@@ -120,10 +144,21 @@ public final class Session {
             if let hint = Suggestions.hint(for: syntax.name.text, in: CommandRegistry.names) { hints.append(hint) }
             hints.append("type 'help' for the list of commands")
             report(Diagnostic(.error, "unknown command '\(syntax.name.text)'", at: syntax.name.range, hints: hints), cell: cell)
-            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: false, isRecorded: false))
+            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: false, isRecorded: true,
+                                        output: recorder.takeTranscript()))
             return false
         }
+        if isDryRun, type.needsKernel {
+            say("dry run: '\(syntax.text.split(separator: "\n").first ?? "")' not executed")
+            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded,
+                                        output: recorder.takeTranscript()))
+            return true
+        }
         var ok = true
+        // Output streamed while the prompt waited belongs to the cell before this one.
+        appendToLastEntry(recorder.takeTranscript())
+        let index = history.count
+        history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
         do {
             let command = try type.init(syntax)
             try command.execute(in: self, cell: cell)
@@ -131,7 +166,10 @@ public final class Session {
             ok = false
             reportError(error, cell: cell)
         }
-        history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: ok, isRecorded: type.isRecorded))
+        drainEvents()
+        history[index].succeeded = ok
+        // Commands run by this one (load, every) keep their own entries and transcripts.
+        history[index].output = recorder.takeTranscript()
         return ok
     }
 
@@ -178,6 +216,11 @@ public final class Session {
         return nil
     }
 
+    private func appendToLastEntry(_ text: String) {
+        guard !text.isEmpty, !history.isEmpty else { return }
+        history[history.count - 1].output += text
+    }
+
     func finish() {
         isFinished = true
     }
@@ -200,21 +243,22 @@ public final class Session {
     /// Writes any print() output waiting in the ring buffer, and reports lost records
     /// and failed map updates since the last look.
     public func drainEvents() {
-        guard let runtime = runtimeLoader.builtRuntime else { return }
-        runtime.stream.drain()
-        reportRuntimeProblems(runtime)
+        guard let channel else { return }
+        channel.stream.drain()
+        reportRuntimeProblems(channel)
     }
 
     private var reportedLost: UInt64 = 0
 
-    func reportRuntimeProblems(_ runtime: Runtime) {
-        let lost = runtime.counter(Prelude.lostEventsSlot)
+    func reportRuntimeProblems(_ channel: EventChannel) {
+        let lost = channel.counter(Prelude.lostEventsSlot)
         if lost > reportedLost {
+            if outputFormat == .json { output.write(jsonRenderer.lost(count: lost - reportedLost)) }
             output.writeError("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
             reportedLost = lost
         }
         for map in maps {
-            let failures = runtime.counter(Prelude.firstMapErrorSlot + map.id)
+            let failures = channel.counter(Prelude.firstMapErrorSlot + map.id)
             if failures > map.reportedFailures {
                 output.writeError("warning: map '\(map.decl.name)' is full (\(map.kernelMap.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
                 map.reportedFailures = failures
@@ -237,6 +281,8 @@ public final class Session {
         probes.removeAll()
         maps.forEach { $0.kernelMap.close() }
         maps.removeAll()
+        channel?.close()
+        channel = nil
         runtimeLoader.builtRuntime?.close()
     }
 

@@ -3,6 +3,7 @@ import Foundation
 /// `print MAP [top N] [sort key|value] [ns|us|ms|s]`.
 struct PrintCommand: ShellCommand {
     static let name = "print"
+    static let needsKernel = true
     static let summary = "print a map as a table or histogram"
     static let usage = "print MAP [top N] [sort key|value] [ns|us|ms|s]"
     static let example = "print opens top 10"
@@ -42,13 +43,17 @@ struct PrintCommand: ShellCommand {
         }
         session.drainEvents()
         let contents = try session.contents(of: map, selection: selection)
-        session.output.write(session.renderer.render(contents, name: map.decl.name, unit: unit))
+        switch session.outputFormat {
+        case .text: session.output.write(session.renderer.render(contents, name: map.decl.name, unit: unit))
+        case .json: session.output.write(session.jsonRenderer.render(contents, name: map.decl.name, unit: unit))
+        }
     }
 }
 
 /// `clear MAP` or `clear all`.
 struct ClearCommand: ShellCommand {
     static let name = "clear"
+    static let needsKernel = true
     static let summary = "empty a map, or every map with 'clear all'"
     static let usage = "clear MAP | clear all"
     static let example = "clear opens"
@@ -75,6 +80,7 @@ struct ClearCommand: ShellCommand {
 /// `maps`: every session map with its types and size.
 struct MapsCommand: ShellCommand {
     static let name = "maps"
+    static let needsKernel = true
     static let summary = "list the session's maps: kind, key/value types, entries, memory"
     static let usage = "maps"
     static let example = "maps"

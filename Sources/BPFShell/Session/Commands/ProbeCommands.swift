@@ -3,6 +3,7 @@ import Foundation
 /// `probes`: every probe with its state and hit count.
 struct ProbesCommand: ShellCommand {
     static let name = "probes"
+    static let needsKernel = true
     static let summary = "list probes: id, name, spec, state, hits, compile time"
     static let usage = "probes"
     static let example = "probes"
@@ -17,12 +18,12 @@ struct ProbesCommand: ShellCommand {
             session.say("no probes yet: attach one with 'probe SPEC { … }', e.g. \(ProbeCommand.example)")
             return
         }
-        let runtime = try session.runtime()
+        let channel = try session.eventChannel()
         var rows = [["ID", "NAME", "SPEC", "STATE", "HITS", "COMPILE"]]
         for probe in session.probes {
             let spec = probe.points.count > 1 ? "\(probe.spec) (\(probe.points.count))" : probe.spec.description
             rows.append(["\(probe.number)", probe.name, spec, probe.isAttached ? "attached" : "detached",
-                         "\(runtime.counter(Int(probe.hitSlot)))", String(format: "%.0f ms", probe.compileMilliseconds)])
+                         "\(channel.counter(Int(probe.hitSlot)))", String(format: "%.0f ms", probe.compileMilliseconds)])
         }
         session.output.write(formatColumns(rows))
     }
@@ -48,6 +49,7 @@ extension ProbeNameCommand {
 
 struct DetachCommand: ProbeNameCommand {
     static let name = "detach"
+    static let needsKernel = true
     static let summary = "stop a probe without unloading it (its maps keep their data)"
     static let usage = "detach PROBE"
     static let example = "detach p1"
@@ -65,6 +67,7 @@ struct DetachCommand: ProbeNameCommand {
 
 struct AttachCommand: ProbeNameCommand {
     static let name = "attach"
+    static let needsKernel = true
     static let summary = "attach a detached probe again"
     static let usage = "attach PROBE"
     static let example = "attach p1"
@@ -82,6 +85,7 @@ struct AttachCommand: ProbeNameCommand {
 
 struct DropCommand: ProbeNameCommand {
     static let name = "drop"
+    static let needsKernel = true
     static let summary = "detach and unload a probe; the maps it wrote to stay"
     static let usage = "drop PROBE"
     static let example = "drop p1"

@@ -4,6 +4,7 @@ import Foundation
 /// `run [DURATION]`: let events flow, streaming print() output; Ctrl-C ends early.
 struct RunCommand: ShellCommand {
     static let name = "run"
+    static let needsKernel = true
     static let summary = "let events flow for a while (print() output streams); Ctrl-C ends early"
     static let usage = "run [DURATION]   (500ms, 5s, 1m; no duration: until Ctrl-C)"
     static let example = "run 2s"
@@ -24,21 +25,10 @@ struct RunCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
-        let runtime = try session.runtime()
-        let deadline = seconds.map { DispatchTime.now().uptimeNanoseconds + UInt64($0 * 1e9) }
+        _ = try session.runtime()
         _ = bpfsh_signals_take_interrupt()
-        while true {
-            if bpfsh_signals_take_interrupt() != 0 {
-                session.say("run interrupted; maps keep what they gathered")
-                break
-            }
-            if bpfsh_signals_termination() != 0 { break }
-            let now = DispatchTime.now().uptimeNanoseconds
-            if let deadline, now >= deadline { break }
-            let remaining = deadline.map { Int32(min(100, max(1, ($0 - now) / 1_000_000))) } ?? 100
-            runtime.stream.poll(timeoutMilliseconds: remaining)
+        if session.pump(seconds: seconds), !session.isInterrupted {
+            session.say("run interrupted; maps keep what they gathered")
         }
-        runtime.stream.drain()
-        session.reportRuntimeProblems(runtime)
     }
 }

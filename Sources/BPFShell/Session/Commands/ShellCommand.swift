@@ -7,6 +7,8 @@ protocol ShellCommand {
     static var example: String { get }
     /// Whether a saved script keeps this command (it builds or uses session state).
     static var isRecorded: Bool { get }
+    /// Whether it needs live kernel objects (skipped, and said so, in a dry run).
+    static var needsKernel: Bool { get }
 
     init(_ syntax: CommandSyntax) throws
     func execute(in session: Session, cell: Int) throws
@@ -15,6 +17,7 @@ protocol ShellCommand {
 extension ShellCommand {
     static var aliases: [String] { [] }
     static var isRecorded: Bool { true }
+    static var needsKernel: Bool { false }
 }
 
 /// Every command, in the order `help` lists them.
@@ -22,7 +25,8 @@ enum CommandRegistry {
     static let all: [ShellCommand.Type] = [
         CCommand.self, MapCommand.self, ProbeCommand.self, RunCommand.self, PrintCommand.self, ClearCommand.self,
         ProbesCommand.self, MapsCommand.self, ShowCommand.self, DetachCommand.self, AttachCommand.self,
-        DropCommand.self, ListCommand.self, InfoCommand.self, HelpCommand.self, QuitCommand.self,
+        DropCommand.self, EveryCommand.self, SetCommand.self, HistoryCommand.self, SaveCommand.self, LoadCommand.self,
+        ExportCommand.self, ListCommand.self, InfoCommand.self, HelpCommand.self, QuitCommand.self,
     ]
 
     static var names: [String] { all.flatMap { [$0.name] + $0.aliases } }

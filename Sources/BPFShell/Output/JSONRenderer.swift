@@ -1,0 +1,103 @@
+import Foundation
+
+/// Renders values as JSON lines: one object per map print, histogram or event, each
+/// with a `type` field. The shapes are documented in the README and kept stable.
+public struct JSONRenderer {
+    public init() {}
+
+    /// `{"type":"map",…}` for tables, `{"type":"hist",…}` per histogram (one per key).
+    public func render(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> String {
+        switch contents {
+        case let .table(table):
+            let rows = table.rows.map { row -> JSONValue in
+                .object([("key", json(row.key)), ("value", json(row.value))])
+            }
+            return line(.object([("type", .string("map")), ("name", .string(name)), ("rows", .array(rows))]))
+        case let .histogram(histogram):
+            return line(histogramObject(histogram, name: name, key: nil, unit: unit))
+        case let .keyedHistograms(histograms):
+            return histograms.map { line(histogramObject($0.histogram, name: name, key: $0.key, unit: unit)) }.joined()
+        }
+    }
+
+    public func event(probe: String, text: String) -> String {
+        line(.object([("type", .string("event")), ("probe", .string(probe)), ("text", .string(text))]))
+    }
+
+    public func lost(count: UInt64) -> String {
+        line(.object([("type", .string("lost")), ("count", .number(Double(count)))]))
+    }
+
+    func histogramObject(_ histogram: Histogram, name: String, key: Value?, unit: DisplayUnit?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", .string("hist")), ("name", .string(name))]
+        if let key { members.append(("key", json(key))) }
+        switch histogram.scale {
+        case .log2: members.append(("scale", .string("log2")))
+        case .linear: members.append(("scale", .string("linear")))
+        }
+        if let unit { members.append(("unit", .string(unit.rawValue))) }
+        let buckets = histogram.buckets.map { bucket -> JSONValue in
+            .object([("low", bucket.low.map { .number(Double($0)) } ?? .null),
+                     ("high", bucket.high.map { .number(Double($0)) } ?? .null),
+                     ("count", .number(Double(bucket.count)))])
+        }
+        members.append(("buckets", .array(buckets)))
+        return .object(members)
+    }
+
+    func json(_ value: Value) -> JSONValue {
+        switch value {
+        case let .signed(number): return .integer(String(number))
+        case let .unsigned(number): return .integer(String(number))
+        case let .bool(flag): return .bool(flag)
+        case let .float(number): return .number(number)
+        case let .string(text): return .string(text)
+        case let .pointer(address): return .string("0x" + String(address, radix: 16))
+        case let .enumCase(name, number): return name.isEmpty ? .integer(String(number)) : .string(name)
+        case let .record(members): return .object(members.map { ($0.name, json($0.value)) })
+        case let .array(values): return .array(values.map(json))
+        }
+    }
+
+    private func line(_ value: JSONValue) -> String { value.encoded + "\n" }
+}
+
+/// A minimal JSON value with ordered keys (so output is stable and diffable).
+indirect enum JSONValue {
+    case null, bool(Bool), number(Double), integer(String), string(String)
+    case array([JSONValue]), object([(String, JSONValue)])
+
+    var encoded: String {
+        switch self {
+        case .null: return "null"
+        case let .bool(flag): return flag ? "true" : "false"
+        case let .number(number):
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case let .integer(digits): return digits
+        case let .string(text): return Self.quote(text)
+        case let .array(values): return "[" + values.map(\.encoded).joined(separator: ",") + "]"
+        case let .object(members): return "{" + members.map { Self.quote($0.0) + ":" + $0.1.encoded }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

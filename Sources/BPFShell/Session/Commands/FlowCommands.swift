@@ -1,0 +1,123 @@
+import CShim
+import Foundation
+
+/// `every DURATION [COUNT] { commands }`: repeat commands with a timestamp header.
+struct EveryCommand: ShellCommand {
+    static let name = "every"
+    static let needsKernel = true
+    static let summary = "repeat commands every DURATION (COUNT times, or until Ctrl-C), with a timestamp each time"
+    static let usage = "every DURATION [COUNT] { commands; … }"
+    static let example = "every 1s 5 { print lat; clear lat }"
+
+    let seconds: Double
+    let count: Int?
+    let commands: [CommandSyntax]
+
+    init(_ syntax: CommandSyntax) throws {
+        guard let block = syntax.block, (1...2).contains(syntax.arguments.count) else {
+            throw Diagnostic.error("every needs a duration and a { } block of commands", at: syntax.range,
+                                   hint: "usage: \(Self.usage), e.g. \(Self.example)")
+        }
+        let duration = syntax.arguments[0]
+        guard let seconds = DurationParser.seconds(duration.text), seconds >= 0.01 else {
+            throw Diagnostic.error("'\(duration.text)' is not a duration of at least 10ms", at: duration.range,
+                                   hint: "write 500ms, 1s or 1m")
+        }
+        self.seconds = seconds
+        if syntax.arguments.count == 2 {
+            guard let count = Int(syntax.arguments[1].text), count > 0 else {
+                throw Diagnostic.error("'\(syntax.arguments[1].text)' is not a positive count", at: syntax.arguments[1].range)
+            }
+            self.count = count
+        } else {
+            count = nil
+        }
+        switch CommandParser.parse(block.text) {
+        case let .complete(commands) where !commands.isEmpty:
+            for command in commands where CommandRegistry.command(named: command.name.text) == nil
+                || ["every", "quit", "exit", "load", "save", "export"].contains(command.name.text) {
+                throw Diagnostic.error("'\(command.name.text)' cannot be repeated by every", at: block.range,
+                                       hint: "every repeats commands such as print, clear, probes and maps")
+            }
+            self.commands = commands
+        default:
+            throw Diagnostic.error("every's block must hold commands separated by ';' or newlines", at: block.range,
+                                   hint: Self.example)
+        }
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        _ = bpfsh_signals_take_interrupt()
+        var iteration = 0
+        while count.map({ iteration < $0 }) ?? true {
+            if session.pump(seconds: seconds) { break }
+            iteration += 1
+            session.say("\n\(formatter.string(from: Date()))")
+            for command in commands {
+                try session.perform(command, cell: cell)
+            }
+            session.output.flush()
+        }
+    }
+}
+
+/// `set output json|text`, `set ringbuf SIZE`.
+struct SetCommand: ShellCommand {
+    static let name = "set"
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe)"
+    static let usage = "set output text|json | set ringbuf SIZE"
+    static let example = "set output json"
+
+    let setting: Token
+    let value: Token
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(2...2, usage: Self.usage)
+        setting = syntax.arguments[0]
+        value = syntax.arguments[1]
+        switch setting.text {
+        case "output":
+            guard Session.OutputFormat(rawValue: value.text) != nil else {
+                throw Diagnostic.error("output can be 'text' or 'json'", at: value.range)
+            }
+        case "ringbuf":
+            guard let bytes = Self.bytes(value.text), bytes >= 4096, bytes <= 1 << 30 else {
+                throw Diagnostic.error("'\(value.text)' is not a ring buffer size between 4K and 1G", at: value.range,
+                                       hint: "for example: set ringbuf 16M")
+            }
+        default:
+            throw Diagnostic(.error, "unknown setting '\(setting.text)'", at: setting.range,
+                             hints: [Suggestions.hint(for: setting.text, in: ["output", "ringbuf"]) ?? "settings: output, ringbuf"])
+        }
+    }
+
+    /// "16M", "512K", "1G", or bytes; rounded up to a power of two as the kernel requires.
+    static func bytes(_ text: String) -> Int? {
+        let upper = text.uppercased()
+        let scales: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var number = upper
+        var scale = 1
+        if let last = upper.last, let found = scales[last] {
+            scale = found
+            number = String(upper.dropLast())
+        }
+        guard let value = Int(number), value > 0 else { return nil }
+        var size = 4096
+        while size < value * scale { size <<= 1 }
+        return size
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        switch setting.text {
+        case "output":
+            session.outputFormat = Session.OutputFormat(rawValue: value.text) ?? .text
+            session.say("output: \(value.text)")
+        default:
+            guard let bytes = Self.bytes(value.text) else { return }
+            try session.resizeRingBuffer(bytes: bytes, at: value.range)
+            session.say("ring buffer: \(formatBytes(bytes))")
+        }
+    }
+}

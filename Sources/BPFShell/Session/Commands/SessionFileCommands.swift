@@ -1,0 +1,171 @@
+import Foundation
+
+/// `history`: every cell with its outcome.
+struct HistoryCommand: ShellCommand {
+    static let name = "history"
+    static let summary = "list this session's commands, numbered, with their outcome"
+    static let usage = "history"
+    static let example = "history"
+    static let isRecorded = false
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...0, usage: Self.usage)
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        var lines: [String] = []
+        for entry in session.history {
+            let firstLine = entry.text.split(separator: "\n").first.map(String.init) ?? ""
+            let more = entry.text.contains("\n") ? " …" : ""
+            lines.append(String(format: "%4d  %@  %@%@", entry.number, entry.succeeded ? "ok   " : "error", firstLine, more))
+        }
+        session.say(lines.isEmpty ? "no commands yet" : lines.joined(separator: "\n"))
+    }
+}
+
+/// `save [-f] [--all] FILE`: a script that replays the session.
+struct SaveCommand: ShellCommand {
+    static let name = "save"
+    static let summary = "save the session's commands as a script that replays it (-f overwrites, --all keeps failures as comments)"
+    static let usage = "save [-f] [--all] FILE"
+    static let example = "save /tmp/opens.bpfsh"
+    static let isRecorded = false
+
+    let path: Token
+    let force: Bool
+    let includeFailures: Bool
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...3, usage: Self.usage)
+        let flags = syntax.arguments.dropLast().map(\.text)
+        for flag in syntax.arguments.dropLast() where !["-f", "--all"].contains(flag.text) {
+            throw Diagnostic.error("unknown option '\(flag.text)'", at: flag.range, hint: "usage: \(Self.usage)")
+        }
+        force = flags.contains("-f")
+        includeFailures = flags.contains("--all")
+        path = syntax.arguments[syntax.arguments.count - 1]
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let script = session.script(includeFailures: includeFailures)
+        try SessionFile.write(script, to: path, force: force)
+        let count = session.history.filter { $0.isRecorded && $0.succeeded }.count
+        session.say("saved \(count) commands to \(path.text)")
+    }
+}
+
+/// `load FILE [ARGS]`: run a script inside this session.
+struct LoadCommand: ShellCommand {
+    static let name = "load"
+    static let summary = "run a script (or a snippet from bpf-snippets/) inside this session"
+    static let usage = "load FILE [ARGS…]"
+    static let example = "load bpf-snippets/syscall-counts.bpfsh"
+    static let isRecorded = false
+
+    let path: Token
+    let arguments: [String]
+
+    init(_ syntax: CommandSyntax) throws {
+        guard let first = syntax.arguments.first else {
+            throw Diagnostic.error("load needs a file", at: syntax.range, hint: "usage: \(Self.usage)")
+        }
+        path = first
+        arguments = syntax.arguments.dropFirst().map(\.text)
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        let resolved = SessionFile.resolveScript(path.text)
+        let text: String
+        do {
+            text = try ScriptRunner.read(resolved)
+        } catch .cannotRead(let reason) {
+            throw Diagnostic.error("cannot load '\(path.text)': \(reason)", at: path.range)
+        } catch {
+            throw Diagnostic.error("cannot load '\(path.text)': it is not a text script (binary or not UTF-8)", at: path.range)
+        }
+        guard ScriptRunner.run(text, in: session, sourceName: resolved, arguments: arguments) else {
+            throw Diagnostic.error("'\(path.text)' stopped at its first error (above); what ran before it stays in the session",
+                                   at: path.range)
+        }
+    }
+}
+
+/// `export FILE.md`: the session as a Markdown notebook with every output.
+struct ExportCommand: ShellCommand {
+    static let name = "export"
+    static let summary = "write the session as a Markdown notebook: each command and what it printed"
+    static let usage = "export [-f] FILE.md"
+    static let example = "export /tmp/session.md"
+    static let isRecorded = false
+
+    let path: Token
+    let force: Bool
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...2, usage: Self.usage)
+        if syntax.arguments.count == 2, syntax.arguments[0].text != "-f" {
+            throw Diagnostic.error("unknown option '\(syntax.arguments[0].text)'", at: syntax.arguments[0].range)
+        }
+        force = syntax.arguments.count == 2
+        path = syntax.arguments[syntax.arguments.count - 1]
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        try SessionFile.write(Notebook.markdown(session.history, title: "bpfsh session"), to: path, force: force)
+        session.say("exported \(session.history.count) cells to \(path.text)")
+    }
+}
+
+/// Writing session files: atomically (temporary file, then rename) and never over a
+/// different file unless asked.
+enum SessionFile {
+    static func write(_ text: String, to token: Token, force: Bool) throws {
+        let path = (token.text as NSString).expandingTildeInPath
+        let url = URL(fileURLWithPath: path)
+        if let existing = FileManager.default.contents(atPath: path), !force,
+           existing != Data(text.utf8) {
+            throw Diagnostic.error("'\(token.text)' exists and differs from what would be written", at: token.range,
+                                   hint: "add -f to overwrite it")
+        }
+        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).bpfsh-\(getpid())")
+        let failure: String?
+        if !FileManager.default.createFile(atPath: partial.path, contents: Data(text.utf8)) {
+            failure = String(cString: strerror(errno))
+        } else if rename(partial.path, path) != 0 { // rename(2) replaces atomically
+            failure = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: partial)
+        } else {
+            failure = nil
+        }
+        if let failure {
+            throw Diagnostic.error("cannot write '\(token.text)': \(failure)", at: token.range,
+                                   hint: "nothing was lost: the session is unchanged; pick a writable path")
+        }
+    }
+
+    /// A script path as typed, else a snippet name from the bundled bpf-snippets/.
+    static func resolveScript(_ name: String) -> String {
+        let path = (name as NSString).expandingTildeInPath
+        if FileManager.default.fileExists(atPath: path) { return path }
+        for directory in snippetDirectories() {
+            for candidate in [directory + "/" + name, directory + "/" + name + ".bpfsh"]
+                where FileManager.default.fileExists(atPath: candidate) {
+                return candidate
+            }
+        }
+        return path
+    }
+
+    /// Where snippets live: $BPFSH_SNIPPETS, next to the binary's checkout, or installed.
+    static func snippetDirectories() -> [String] {
+        var directories: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["BPFSH_SNIPPETS"] { directories.append(explicit) }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            directories.append(url.appendingPathComponent("bpf-snippets").path)
+            url = url.deletingLastPathComponent()
+        }
+        directories.append("/usr/local/share/bpfsh/bpf-snippets")
+        return directories.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}

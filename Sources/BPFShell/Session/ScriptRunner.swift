@@ -1,0 +1,88 @@
+import Foundation
+
+/// Feeds a script's lines to a session: gathers multi-line blocks, keeps line numbers
+/// for diagnostics (`FILE:LINE:COL: error`), substitutes `$1`…`$9` and stops at the
+/// first failing command.
+public struct ScriptRunner {
+    public static let maximumLineBytes = 1 << 20
+
+    public enum ScriptError: Error, Equatable {
+        case cannotRead(String)
+        case notText
+    }
+
+    /// Reads a script file, refusing directories, binaries and files that are not UTF-8.
+    public static func read(_ path: String) throws(ScriptError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .cannotRead("no such file")
+        }
+        if isDirectory.boolValue { throw .cannotRead("it is a directory") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead("permission denied") }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else { throw .notText }
+        return text
+    }
+
+    /// Replaces `$1`…`$9` with the script's arguments (missing ones stay as typed, so
+    /// the error names them).
+    public static func substitute(_ line: String, arguments: [String]) -> String {
+        guard line.contains("$"), !arguments.isEmpty else { return line }
+        var result = ""
+        var characters = Array(line)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character == "$", index + 1 < characters.count, let digit = characters[index + 1].wholeNumberValue,
+               digit >= 1, digit <= arguments.count {
+                result += arguments[digit - 1]
+                index += 2
+                continue
+            }
+            result.append(character)
+            index += 1
+        }
+        characters = []
+        return result
+    }
+
+    /// Runs `text` in `session`; returns false at the first failing command.
+    @discardableResult
+    public static func run(_ text: String, in session: Session, sourceName: String, arguments: [String] = [],
+                           stopOnError: Bool = true) -> Bool {
+        var pending = ""
+        var pendingStart = 1
+        var allSucceeded = true
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, rawLine) in lines.enumerated() {
+            if session.isFinished || session.isInterrupted { break }
+            let lineNumber = index + 1
+            if rawLine.utf8.count > maximumLineBytes {
+                session.output.writeError("\(sourceName):\(lineNumber): error: line longer than 1 MiB; not run\n")
+                allSucceeded = false
+                pending = ""
+                if stopOnError { return false }
+                continue
+            }
+            let line = substitute(String(rawLine), arguments: arguments)
+            if pending.isEmpty {
+                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                pending = line
+                pendingStart = lineNumber
+            } else {
+                pending += "\n" + line
+            }
+            if case .needsMore = CommandParser.parse(pending) { continue }
+            let ok = session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1)
+            pending = ""
+            if !ok {
+                allSucceeded = false
+                if stopOnError { return false }
+            }
+        }
+        if !pending.isEmpty {
+            // A block never closed at the end of the file: reported, never waited on.
+            return session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1) && allSucceeded
+        }
+        return allSucceeded
+    }
+}

@@ -1,0 +1,81 @@
+import CShim
+import Foundation
+
+extension Session {
+    /// True once SIGTERM or SIGHUP arrived: scripts and loops stop, the shell tears down.
+    var isInterrupted: Bool { bpfsh_signals_termination() != 0 }
+
+    /// Lets events flow for `seconds` (nil: until Ctrl-C), draining print() output and
+    /// reporting lost records each second. Returns true when Ctrl-C or a signal ended it.
+    func pump(seconds: Double?) -> Bool {
+        guard let channel = try? eventChannel() else {
+            if let seconds { usleep(useconds_t(seconds * 1e6)) }
+            return false
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let deadline = seconds.map { start + UInt64($0 * 1e9) }
+        var nextReport = start + 1_000_000_000
+        var interrupted = false
+        while true {
+            if bpfsh_signals_take_interrupt() != 0 || bpfsh_signals_termination() != 0 {
+                interrupted = true
+                break
+            }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let deadline, now >= deadline { break }
+            let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
+            channel.stream.poll(timeoutMilliseconds: Int32(min(100, max(1, untilDeadline))))
+            output.flush()
+            if now >= nextReport {
+                reportRuntimeProblems(channel)
+                nextReport = now + 1_000_000_000
+            }
+        }
+        channel.stream.drain()
+        reportRuntimeProblems(channel)
+        output.flush()
+        return interrupted
+    }
+
+    /// Runs a command inside another (every's block): no cell of its own, no history.
+    func perform(_ syntax: CommandSyntax, cell: Int) throws {
+        guard let type = CommandRegistry.command(named: syntax.name.text) else {
+            throw Diagnostic.error("unknown command '\(syntax.name.text)'")
+        }
+        try type.init(syntax).execute(in: self, cell: cell)
+    }
+
+    /// The commands that rebuild this session, in order, for `save`.
+    func script(includeFailures: Bool) -> String {
+        var lines = ["# bpfsh session script: replay it with 'bpfsh FILE' or 'load FILE'"]
+        for entry in history where entry.isRecorded {
+            if entry.succeeded {
+                lines.append(entry.text)
+            } else if includeFailures {
+                lines.append("# failed: " + entry.text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .joined(separator: "\n#         "))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A new ring buffer for print(); only while no probe holds the old one.
+    func resizeRingBuffer(bytes: Int, at range: SourceRange) throws {
+        guard probes.isEmpty else {
+            throw Diagnostic.error("the ring buffer can only be resized while no probe is loaded", at: range,
+                                   hint: "drop " + probes.map(\.name).joined(separator: ", ") + " first, or set it at the start of the session")
+        }
+        try eventChannel().replaceRingBuffer(bytes: bytes)
+    }
+
+    /// Writes one print() record: as typed in text mode, as an object in JSON mode.
+    func emitEvent(probe number: Int, text: String) {
+        switch outputFormat {
+        case .text:
+            output.write(text)
+        case .json:
+            let name = probes.first { $0.number == number }?.name ?? "p\(number)"
+            output.write(jsonRenderer.event(probe: name, text: text))
+        }
+    }
+}
