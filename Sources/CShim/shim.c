@@ -105,16 +105,40 @@ int bpfsh_signals_termination(void) { return terminated; }
 
 int bpfsh_signals_fd(void) { return signal_pipe[0]; }
 
+static int idle_fd = -1;
+static bpfsh_idle_fn idle_fn;
+static void *idle_context;
+
+void bpfsh_set_idle_source(int fd, bpfsh_idle_fn fn, void *context) {
+    idle_fd = fd;
+    idle_fn = fn;
+    idle_context = context;
+}
+
 int bpfsh_wait_readable(int fd, int timeout_ms) {
-    struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = signal_pipe[0], .events = POLLIN}};
+    struct pollfd fds[3] = {{.fd = fd, .events = POLLIN}, {.fd = signal_pipe[0], .events = POLLIN},
+                            {.fd = idle_fd, .events = POLLIN}};
     for (;;) {
         if (interrupted || terminated) {
             char drain[64];
             while (signal_pipe[0] >= 0 && read(signal_pipe[0], drain, sizeof drain) > 0) {}
             return 0;
         }
-        int n = poll(fds, signal_pipe[0] >= 0 ? 2 : 1, timeout_ms);
+        int watched = signal_pipe[0] >= 0 ? 2 : 1;
+        int wait_ms = timeout_ms;
+        if (idle_fn && idle_fd >= 0 && watched == 2) {
+            fds[2].fd = idle_fd;
+            watched = 3;
+            /* Wake at least once a second so lost records are reported as they happen. */
+            if (wait_ms < 0 || wait_ms > 1000) wait_ms = 1000;
+        }
+        int n = poll(fds, (nfds_t)watched, wait_ms);
         if (n < 0 && errno == EINTR) continue;
+        if (watched == 3 && (n == 0 || (fds[2].revents & POLLIN))) {
+            idle_fn(idle_context);
+            if (n == 0 && timeout_ms >= 0) return -1;
+            if (!(fds[0].revents & POLLIN) && !(fds[1].revents & POLLIN)) continue;
+        }
         if (n == 0) return -1;
         if (n < 0) return 1; /* let the read report the error */
         if (fds[1].revents & POLLIN) {
@@ -153,6 +177,8 @@ static int signal_aware_getc(EditLine *el, wchar_t *out) {
 }
 
 void bpfsh_el_use_signal_aware_input(EditLine *el) { el_set(el, EL_GETCFN, signal_aware_getc); }
+
+void bpfsh_el_refresh(EditLine *el) { el_set(el, EL_REFRESH); }
 
 void bpfsh_el_set_prompt(EditLine *el, bpfsh_prompt_fn fn) { el_set(el, EL_PROMPT, fn); }
 void bpfsh_el_set_editor(EditLine *el, const char *mode) { el_set(el, EL_EDITOR, mode); }

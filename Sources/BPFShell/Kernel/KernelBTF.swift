@@ -112,6 +112,18 @@ public final class KernelBTF {
         btf__find_by_name_kind(try btf(), "btf_trace_\(event)", BTFKind.typedef.number) > 0
     }
 
+    /// Every kernel function BTF describes (what fentry/fexit can attach to).
+    public func functionNames() throws(KernelError) -> [String] {
+        let btf = try btf()
+        var names: [String] = []
+        for id in 1..<btf__type_cnt(btf) {
+            guard let type = btf__type_by_id(btf, id), BTFKind(of: type) == .function,
+                  let cName = btf__name_by_offset(btf, type.pointee.name_off) else { continue }
+            names.append(String(cString: cName))
+        }
+        return names
+    }
+
     /// Every raw tracepoint name, from the `btf_trace_*` typedefs.
     public func tracepointNames() throws(KernelError) -> [String] {
         let btf = try btf()

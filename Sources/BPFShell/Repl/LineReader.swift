@@ -8,7 +8,16 @@ public protocol LineReader: AnyObject {
     /// (the caller tells them apart through the signal flags).
     func readLine(prompt: String) -> String?
     var isInteractive: Bool { get }
+    /// Makes room for lines printed while input is being typed (clears the edit line).
+    func beginAsyncOutput()
+    /// Redraws the prompt and what was typed after such lines.
+    func endAsyncOutput()
     func close()
+}
+
+extension LineReader {
+    public func beginAsyncOutput() {}
+    public func endAsyncOutput() {}
 }
 
 /// Plain line input for pipes and scripts: no prompt, no editing, no colour.
@@ -78,8 +87,12 @@ public final class EditLineReader: LineReader {
     private let historyPath: String?
     /// The prompt libedit's callback returns; C callbacks cannot capture context.
     nonisolated(unsafe) private static var currentPrompt = strdup("> ")
+    /// The reader whose completer the Tab binding calls (there is one editor per process).
+    nonisolated(unsafe) private static var active: EditLineReader?
+    private let completer: Completer?
 
     public init?(historyPath: String?, session: Session? = nil) {
+        completer = session.map { Completer(source: SessionCompletionSource(session: $0)) }
         guard let editor = el_init("bpfsh", stdin, stdout, stderr), let history = history_init() else { return nil }
         self.editor = editor
         self.history = history
@@ -92,6 +105,12 @@ public final class EditLineReader: LineReader {
         bpfsh_el_set_signal(editor, 1)
         bpfsh_el_set_prompt(editor) { _ in EditLineReader.currentPrompt }
         bpfsh_el_use_signal_aware_input(editor)
+        bpfsh_el_add_function(editor, "bpfsh-complete", "complete the word under the cursor") { editor, _ in
+            guard let editor, let reader = EditLineReader.active else { return UInt8(CC_ERROR) }
+            return reader.completeWord(editor)
+        }
+        bpfsh_el_bind(editor, "^I", "bpfsh-complete")
+        EditLineReader.active = self
         el_source(editor, nil) // ~/.editrc, as other libedit programs honour it
     }
 
@@ -109,7 +128,38 @@ public final class EditLineReader: LineReader {
         return text
     }
 
+    /// Tab: insert what all candidates share; list them when that adds nothing.
+    private func completeWord(_ editor: OpaquePointer) -> UInt8 {
+        guard let completer, let info = el_line(editor) else { return UInt8(CC_ERROR) }
+        let length = info.pointee.cursor - info.pointee.buffer
+        let typed = String(decoding: UnsafeRawBufferPointer(start: info.pointee.buffer, count: max(0, length)), as: UTF8.self)
+        let completion = completer.complete(typed)
+        guard !completion.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
+        let addition = String(completion.commonPrefix.dropFirst(completion.replacing))
+        if !addition.isEmpty {
+            _ = el_insertstr(editor, addition)
+            return UInt8(CC_REFRESH)
+        }
+        let shown = completion.candidates.prefix(60).map { $0.trimmingCharacters(in: .whitespaces) }
+        var listing = "\n" + shown.joined(separator: "  ")
+        if completion.candidates.count > shown.count { listing += "  … \(completion.candidates.count - shown.count) more" }
+        listing += "\n"
+        _ = listing.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+        return UInt8(CC_REDISPLAY)
+    }
+
+    public func beginAsyncOutput() {
+        // Carriage return and erase-line: the streamed text takes the prompt's place.
+        let clear: [UInt8] = Array("\r\u{1B}[K".utf8)
+        _ = clear.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    public func endAsyncOutput() {
+        bpfsh_el_refresh(editor)
+    }
+
     public func close() {
+        if EditLineReader.active === self { EditLineReader.active = nil }
         el_end(editor)
         history_end(history)
     }

@@ -21,9 +21,13 @@ public final class Shell {
         var lineNumber = 0
         var anyFailed = false
         var interrupted = false
+        let streamer = PromptStreamer(session: session, reader: reader)
+        defer { streamer.uninstall() }
         while !session.isFinished {
             if bpfsh_signals_termination() != 0 { break }
             session.drainEvents()
+            session.output.flush()
+            streamer.install()
             let prompt = pending.isEmpty ? "[\(session.cellCount + 1)]> " : "...> "
             guard let line = reader.readLine(prompt: prompt) else {
                 if bpfsh_signals_termination() != 0 { break }

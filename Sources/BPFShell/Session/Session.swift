@@ -66,6 +66,7 @@ public final class Session {
     public private(set) var isFinished = false
     private var isClosed = false
     private(set) var channel: EventChannel?
+    private var reportedLost: UInt64 = 0
 
     public init(configuration: Configuration = Configuration(), output: OutputSink, isDryRun: Bool = false) {
         self.configuration = configuration
@@ -240,6 +241,21 @@ public final class Session {
 
     // MARK: Events
 
+    /// The descriptor that becomes readable when print() records wait (nil before the first).
+    var eventFD: Int32? {
+        guard let channel, channel.stream.epollFD >= 0 else { return nil }
+        return channel.stream.epollFD
+    }
+
+    /// Drains records into the output buffer without flushing and collects new warnings;
+    /// nil when there is nothing to show, so the caller only clears the edit line when needed.
+    func drainEventsBuffered() -> [String]? {
+        guard let channel else { return nil }
+        let consumed = channel.stream.drain()
+        let problems = collectRuntimeProblems(channel)
+        return consumed > 0 || !problems.isEmpty ? problems : nil
+    }
+
     /// Writes any print() output waiting in the ring buffer, and reports lost records
     /// and failed map updates since the last look.
     public func drainEvents() {
@@ -248,22 +264,28 @@ public final class Session {
         reportRuntimeProblems(channel)
     }
 
-    private var reportedLost: UInt64 = 0
-
     func reportRuntimeProblems(_ channel: EventChannel) {
+        collectRuntimeProblems(channel).forEach { output.writeError($0) }
+    }
+
+    /// Lost print() records and dropped map updates since the last look, as warnings
+    /// (and, in JSON mode, a `lost` object on the output stream).
+    func collectRuntimeProblems(_ channel: EventChannel) -> [String] {
+        var warnings: [String] = []
         let lost = channel.counter(Prelude.lostEventsSlot)
         if lost > reportedLost {
             if outputFormat == .json { output.write(jsonRenderer.lost(count: lost - reportedLost)) }
-            output.writeError("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
+            warnings.append("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
             reportedLost = lost
         }
         for map in maps {
             let failures = channel.counter(Prelude.firstMapErrorSlot + map.id)
             if failures > map.reportedFailures {
-                output.writeError("warning: map '\(map.decl.name)' is full (\(map.kernelMap.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
+                warnings.append("warning: map '\(map.decl.name)' is full (\(map.kernelMap.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
                 map.reportedFailures = failures
             }
         }
+        return warnings
     }
 
     // MARK: Teardown

@@ -27,9 +27,17 @@ int bpfsh_signals_termination(void);
 // delivered to any thread, so blocking reads must poll this next to their input.
 int bpfsh_signals_fd(void);
 // Waits until `fd` is readable (1), a signal arrived (0) or the timeout passed (-1 ms: none).
+// While waiting it also watches the idle source (below) and calls its function when
+// that descriptor is readable, and at least once a second.
 int bpfsh_wait_readable(int fd, int timeout_ms);
+
+// Work to do while input is awaited: drain the ring buffer of print() records.
+typedef void (*bpfsh_idle_fn)(void *context);
+void bpfsh_set_idle_source(int fd, bpfsh_idle_fn fn, void *context);
 // Makes libedit read characters through bpfsh_wait_readable, so signals end el_gets.
 void bpfsh_el_use_signal_aware_input(EditLine *el);
+// Redraws the prompt and the line being edited.
+void bpfsh_el_refresh(EditLine *el);
 
 // libedit's el_set/el_get and history() are variadic.
 typedef char *(*bpfsh_prompt_fn)(EditLine *);

@@ -1,0 +1,37 @@
+import CShim
+import Foundation
+
+/// Drains print() records while the prompt waits for input, so output streams between
+/// commands too; on a terminal the line being typed is cleared and redrawn around it.
+final class PromptStreamer {
+    let session: Session
+    let reader: LineReader
+
+    init(session: Session, reader: LineReader) {
+        self.session = session
+        self.reader = reader
+    }
+
+    /// Registers with the input wait when the session has a ring buffer to watch.
+    func install() {
+        guard let fd = session.eventFD else { return }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        bpfsh_set_idle_source(fd, { context in
+            guard let context else { return }
+            Unmanaged<PromptStreamer>.fromOpaque(context).takeUnretainedValue().drain()
+        }, context)
+    }
+
+    func uninstall() {
+        bpfsh_set_idle_source(-1, nil, nil)
+    }
+
+    private func drain() {
+        // Output is buffered: drain first, then clear the edit line only if there is something to show.
+        guard let warnings = session.drainEventsBuffered() else { return }
+        reader.beginAsyncOutput()
+        session.output.flush()
+        warnings.forEach { session.output.writeError($0) }
+        reader.endAsyncOutput()
+    }
+}

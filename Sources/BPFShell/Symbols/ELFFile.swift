@@ -1,0 +1,101 @@
+import CLibElf
+import Foundation
+
+/// Reads what tracing needs from an ELF file with libelf: defined function symbols
+/// (symtab and dynsym) and USDT probes from `.note.stapsdt`.
+public final class ELFFile {
+    public struct USDTProbe: Equatable, Sendable {
+        public var provider: String
+        public var name: String
+        public var arguments: String
+    }
+
+    private let fd: Int32
+    private let elf: OpaquePointer
+
+    public init?(path: String) {
+        guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard let elf = elf_begin(fd, ELF_C_READ, nil), elf_kind(elf) == ELF_K_ELF else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+        self.elf = elf
+    }
+
+    deinit {
+        elf_end(elf)
+        close(fd)
+    }
+
+    private func sections() -> [(OpaquePointer, GElf_Shdr)] {
+        var result: [(OpaquePointer, GElf_Shdr)] = []
+        var section = elf_nextscn(elf, nil)
+        while let current = section {
+            var header = GElf_Shdr()
+            if gelf_getshdr(current, &header) != nil { result.append((current, header)) }
+            section = elf_nextscn(elf, current)
+        }
+        return result
+    }
+
+    /// Names of defined functions, sorted and without duplicates.
+    public func functionNames() -> [String] {
+        var names = Set<String>()
+        for (section, header) in sections() where header.sh_type == SHT_SYMTAB || header.sh_type == SHT_DYNSYM {
+            guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { continue }
+            let count = Int(header.sh_size / header.sh_entsize)
+            for index in 0..<count {
+                var symbol = GElf_Sym()
+                guard gelf_getsym(data, Int32(index), &symbol) != nil else { continue }
+                // ELF64_ST_TYPE is a macro: the type is the low four bits of st_info.
+                guard Int32(symbol.st_info & 0xf) == STT_FUNC, symbol.st_shndx != UInt16(SHN_UNDEF),
+                      let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                let text = String(cString: name)
+                // Versioned names (malloc@@GLIBC_2.2.5) are attached by their plain name.
+                names.insert(String(text.split(separator: "@").first ?? Substring(text)))
+            }
+        }
+        return names.filter { !$0.isEmpty }.sorted()
+    }
+
+    /// The USDT probes in the `.note.stapsdt` section (SystemTap SDT v3 notes).
+    public func usdtProbes() -> [USDTProbe] {
+        var probes: [USDTProbe] = []
+        for (section, header) in sections() where header.sh_type == SHT_NOTE {
+            guard let name = elf_strptr(elf, Int(sectionNameIndex()), Int(header.sh_name)),
+                  String(cString: name) == ".note.stapsdt", let data = elf_getdata(section, nil),
+                  let base = data.pointee.d_buf else { continue }
+            let bytes = UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size))
+            var offset = 0
+            while offset + 12 <= bytes.count {
+                let nameSize = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let descSize = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                let type = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+                let nameStart = offset + 12
+                let descStart = nameStart + (nameSize + 3) / 4 * 4
+                let next = descStart + (descSize + 3) / 4 * 4
+                guard next <= bytes.count else { break }
+                // Three addresses (pc, base, semaphore), then provider, name and arguments.
+                if type == 3, descSize > 24 {
+                    let strings = bytes[(descStart + 24)..<(descStart + descSize)].split(separator: 0, omittingEmptySubsequences: false)
+                        .map { String(decoding: $0, as: UTF8.self) }
+                    if strings.count >= 2 {
+                        probes.append(USDTProbe(provider: strings[0], name: strings[1],
+                                                arguments: strings.count > 2 ? strings[2] : ""))
+                    }
+                }
+                offset = next
+            }
+        }
+        return probes
+    }
+
+    private func sectionNameIndex() -> Int {
+        var index = 0
+        _ = elf_getshdrstrndx(elf, &index)
+        return index
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// The interactive shell through a real terminal (tmux): editing, completion,
+/// multi-line blocks, Ctrl-C and streaming that leaves typed input intact.
+@Suite(.serialized, .needsBPF)
+struct InteractiveTests {
+    let dataHome = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-tty-\(getpid())").path
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: dataHome, withIntermediateDirectories: true)
+    }
+
+    func requireTmux() throws {
+        try Capabilities.requireBPF()
+        try #require(TmuxDriver.isAvailable, "tmux is needed for terminal tests (make test installs it)")
+    }
+
+    @Test func completionAndMultiLineBlocks() throws {
+        try requireTmux()
+        let leaks = LeakCheck(mapNames: ["ops"])
+        let tty = try TmuxDriver(dataHome: dataHome)
+        #expect(tty.waitFor("[1]>"), "the numbered prompt appears:\n\(tty.screen())")
+        try tty.line("map ops count<u32>")
+        #expect(tty.waitFor("map ops: count<u32>"))
+        // Command, tracepoint category and event complete with Tab.
+        try tty.type("pro")
+        try tty.press("Tab")
+        try tty.type(" tracepoint:sysc")
+        try tty.press("Tab")
+        usleep(200_000)
+        try tty.type("sys_enter_getppi")
+        try tty.press("Tab")
+        usleep(200_000)
+        #expect(tty.lastLine.hasSuffix("[2]> probe tracepoint:syscalls:sys_enter_getppid"), "\(tty.screen())")
+        // A block continues over lines with a continuation prompt.
+        try tty.line(" {")
+        #expect(tty.waitFor("...>"))
+        try tty.line("    if (pid() == \(getpid())) count(ops, 1);")
+        try tty.line("}")
+        #expect(tty.waitFor("p1 attached: tracepoint:syscalls:sys_enter_getppid"), "\(tty.screen())")
+        for _ in 0..<5 { _ = getppid() }
+        // Map names complete after print.
+        try tty.type("print o")
+        try tty.press("Tab")
+        try tty.press("Enter")
+        #expect(tty.waitFor("KEY  COUNT"), "\(tty.screen())")
+        #expect(tty.screen().split(separator: "\n").contains { $0.split(separator: " ").map(String.init) == ["\(getpid())", "5"] },
+                "\(tty.screen())")
+        try tty.line("quit")
+        usleep(300_000)
+        #expect(leaks.leftovers().isEmpty)
+    }
+
+    @Test func ctrlCAbandonsOnlyTheBlock() throws {
+        try requireTmux()
+        let tty = try TmuxDriver(dataHome: dataHome)
+        #expect(tty.waitFor("[1]>"))
+        try tty.line("map kept hist")
+        #expect(tty.waitFor("map kept: hist"))
+        try tty.line("probe tracepoint:syscalls:sys_enter_getppid {")
+        try tty.type("hist(kept, 1)")
+        try tty.press("C-c")
+        #expect(tty.waitFor("(block abandoned)"), "\(tty.screen())")
+        try tty.line("maps")
+        #expect(tty.waitFor("kept  hist"), "the session keeps its map:\n\(tty.screen())")
+        #expect(!tty.screen().contains("attached"), "the abandoned block never ran")
+        try tty.line("quit")
+    }
+
+    @Test func streamedLinesKeepTypedInput() throws {
+        try requireTmux()
+        let tty = try TmuxDriver(dataHome: dataHome)
+        #expect(tty.waitFor("[1]>"))
+        try tty.line("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(getpid())) print(\"streamed %d\\n\", pid()); }")
+        #expect(tty.waitFor("p1 attached"), "\(tty.screen())")
+        try tty.type("prob")
+        usleep(200_000)
+        for _ in 0..<3 { _ = getppid() }
+        #expect(tty.waitFor("streamed \(getpid())", occurrences: 3), "events stream while the prompt waits:\n\(tty.screen())")
+        usleep(200_000)
+        #expect(tty.lastLine.hasSuffix("> prob"), "the half-typed line is redrawn after the events:\n\(tty.screen())")
+        try tty.type("es")
+        try tty.press("Enter")
+        #expect(tty.waitFor("ID  NAME"), "the edited line ran as typed:\n\(tty.screen())")
+        try tty.line("quit")
+    }
+
+    @Test func historyPersistsAcrossSessions() throws {
+        try requireTmux()
+        do {
+            let first = try TmuxDriver(dataHome: dataHome)
+            #expect(first.waitFor("[1]>"))
+            try first.line("help run")
+            #expect(first.waitFor("run [DURATION]"))
+            try first.line("quit")
+            usleep(300_000)
+        }
+        let second = try TmuxDriver(dataHome: dataHome)
+        #expect(second.waitFor("[1]>"))
+        try second.press("Up")
+        usleep(200_000)
+        #expect(second.lastLine.hasSuffix("[1]> help run") || second.lastLine.hasSuffix("[1]> quit"), "\(second.screen())")
+        try second.press("Up")
+        usleep(200_000)
+        #expect(second.lastLine.hasSuffix("[1]> help run"), "\(second.screen())")
+        try second.press("C-u")
+        try second.line("quit")
+    }
+}
