@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+
+/// Sessions as durable artefacts: scripts that replay, notebooks, JSON lines.
+@Suite(.serialized, .needsBPF)
+struct SessionArtifactTests {
+    let pid = getpid()
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-artifacts-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Lines of a `maps` or `probes` table, without the columns that change run to run.
+    static func table(_ output: String, header: String, columns: Int) -> [String] {
+        let lines = output.split(separator: "\n").map(String.init)
+        guard let start = lines.lastIndex(where: { $0.hasPrefix(header) }) else { return [] }
+        return lines[start...].prefix { !$0.isEmpty && !$0.hasPrefix("[") }
+            .map { $0.split(separator: " ").prefix(columns).joined(separator: " ") }
+    }
+
+    @Test func savedSessionReplaysToTheSameState() throws {
+        try Capabilities.requireBPF()
+        let script = path("round-trip.bpfsh")
+        let original = try ShellProcess.run("""
+        c { struct pair { u32 a; u32 b; }; }
+        map pairs hash<struct pair, u64>
+        map hits count<u32> size 128
+        map nosuch hashh<u32>
+        probe counter tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) count(hits, 1); }
+        probe tracepoint:syscalls:sys_enter_getpid { struct pair p = { .a = 1, .b = 2 }; set(pairs, p, 3); }
+        probe broken tracepoint:syscalls:sys_enter_getpid { undeclared(); }
+        detach counter
+        attach counter
+        drop p2
+        probe tracepoint:syscalls:sys_enter_getpgid { count(hits, 2); }
+        run 10ms
+        print hits
+        history
+        save \(script)
+        maps
+        probes
+        """)
+        #expect(original.output.contains("saved 11 commands to \(script)"), "\(original.output)\n\(original.errors)")
+        let saved = try String(contentsOfFile: script, encoding: .utf8)
+        #expect(!saved.contains("hashh") && !saved.contains("undeclared") && !saved.contains("history") && !saved.contains("save "),
+                "failed commands and non-state commands are left out:\n\(saved)")
+        let replay = try ShellProcess.run("load \(script)\nmaps\nprobes\n")
+        #expect(replay.status == 0, "\(replay.errors)")
+        #expect(Self.table(replay.output, header: "NAME", columns: 4) == Self.table(original.output, header: "NAME", columns: 4))
+        #expect(Self.table(replay.output, header: "ID", columns: 4) == Self.table(original.output, header: "ID", columns: 4))
+        #expect(Self.table(replay.output, header: "ID", columns: 4).count == 3, "\(replay.output)")
+        // save never overwrites a different file without -f, and an unwritable path loses nothing.
+        let again = try ShellProcess.run("map other hist\nsave \(script)\nsave /nonexistent/dir/x.bpfsh\nmaps\n")
+        #expect(again.errors.contains("'\(script)' exists and differs from what would be written"))
+        #expect(again.errors.contains("cannot write '/nonexistent/dir/x.bpfsh'"))
+        #expect(again.output.contains("other  hist"))
+        #expect(try String(contentsOfFile: script, encoding: .utf8) == saved)
+    }
+
+    @Test func scriptsStopAtTheFirstErrorWithItsLine() throws {
+        try Capabilities.requireBPF()
+        let script = path("failing.bpfsh")
+        try "map c count<u32>\n# a comment\nprobe tracepoint:syscalls:sys_enter_getppid { count(c, $1); }\nprint nothere\nmap never hist\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = try ShellProcess(arguments: [script, "7"])
+        let status = shell.finish()
+        #expect(status == 1)
+        #expect(shell.output.contains("p1 attached"), "$1 was substituted: \(shell.errors)")
+        #expect(shell.errors.contains("\(script):4:7-13: error: unknown map 'nothere'"), "\(shell.errors)")
+        #expect(!shell.output.contains("map never"), "nothing after the failing line runs")
+        let missing = try ShellProcess(arguments: [path("does-not-exist.bpfsh")])
+        #expect(missing.finish() == 1)
+        #expect(missing.errors.contains("cannot run"))
+    }
+
+    @Test func notebookOfAKnownScript() throws {
+        try Capabilities.requireBPF()
+        let script = path("notebook.bpfsh")
+        let notebook = path("notebook.md")
+        try """
+        map calls count<u32>
+        probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) count(calls, 42); }
+        run 10ms
+        print calls
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = try ShellProcess(arguments: ["--notebook", notebook, script])
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let text = try String(contentsOfFile: notebook, encoding: .utf8)
+        #expect(text.hasPrefix("# bpfsh: notebook.bpfsh\n"))
+        #expect(text.contains("```bpfsh\n[1]> map calls count<u32>\n```\n\n```text\nmap calls: count<u32> (percpu_hash, 10240 entries)\n```"))
+        #expect(text.contains("[2]> probe tracepoint:syscalls:sys_enter_getppid"))
+        #expect(text.contains("```bpfsh\n[4]> print calls\n```\n\n```text\ncalls: empty\n```"), "\(text)")
+    }
+
+    @Test func exportKeepsErrorsAndStreamedLines() throws {
+        try Capabilities.requireBPF()
+        let notebook = path("export.md")
+        let shell = try ShellProcess()
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) print(\"seen %d\\n\", pid()); }")
+        #expect(shell.waitForOutput("p1 attached"))
+        _ = getppid()
+        shell.send("run 50ms")
+        shell.send("print nosuch")
+        shell.send("export \(notebook)")
+        #expect(shell.finish() == 1)
+        let text = try String(contentsOfFile: notebook, encoding: .utf8)
+        #expect(text.contains("seen \(pid)"), "\(text)")
+        #expect(text.contains("error: unknown map 'nosuch'"))
+        #expect(text.contains("*(failed)*"))
+    }
+
+    @Test func jsonLinesParseBack() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess(arguments: ["--json"])
+        shell.send("map calls count<u32>")
+        shell.send("map sizes hist")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) { count(calls, 9); hist(sizes, 100); print(\"got \\\"%d\\\"\\n\", 5); } }")
+        #expect(shell.waitForOutput("attached"))
+        for _ in 0..<3 { _ = getppid() }
+        shell.send("run 50ms")
+        shell.send("print calls")
+        shell.send("print sizes")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let objects = shell.output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let events = objects.filter { $0["type"] as? String == "event" }
+        #expect(events.count == 3, "\(shell.output)")
+        #expect(events.first?["text"] as? String == "got \"5\"\n")
+        #expect(events.first?["probe"] as? String == "p1")
+        let map = objects.first { $0["type"] as? String == "map" }
+        let rows = map?["rows"] as? [[String: Any]]
+        #expect(rows?.first?["key"] as? Int == 9 && rows?.first?["value"] as? Int == 3, "\(shell.output)")
+        let hist = objects.first { $0["type"] as? String == "hist" }
+        let buckets = hist?["buckets"] as? [[String: Any]]
+        #expect(buckets?.first?["low"] as? Int == 64 && buckets?.first?["high"] as? Int == 127 && buckets?.first?["count"] as? Int == 3)
+    }
+
+    @Test func dryRunCompilesWithoutLoading() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let before = LeakCheck.objects()
+        let script = path("dry.bpfsh")
+        try "map c count<u32>\nprobe tracepoint:syscalls:sys_enter_getppid { count(c, 1); }\nrun 1s\nprint c\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = try ShellProcess(arguments: ["--dry-run", script])
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("p1 compiles: tracepoint:syscalls:sys_enter_getppid (1 program)"), "\(shell.output)")
+        #expect(shell.output.contains("dry run: 'run 1s' not executed"))
+        #expect(!shell.output.contains("attached"))
+        #expect(LeakCheck.objects().subtracting(before).filter { $0.contains("bpfsh") }.isEmpty)
+        #expect(leaks.leftovers().isEmpty)
+        let broken = try ShellProcess(arguments: ["--dry-run", "-e", "map c count<u32>; probe tracepoint:syscalls:sys_enter_getppid { count(d, 1); }"])
+        #expect(broken.finish() == 1)
+        #expect(broken.errors.contains("unknown map 'd'"))
+    }
+}
+
+/// Every saved example session in sessions/ replays in CI.
+@Suite(.serialized, .needsBPF)
+struct ExampleSessionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let sessions = files(in: "sessions")
+    static let snippets = files(in: "bpf-snippets")
+
+    static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? [])
+            .filter { $0.hasSuffix(".bpfsh") }.sorted()
+    }
+
+    @Test func examplesArePresent() {
+        #expect(Self.sessions.count >= 3 && Self.snippets.count >= 5)
+    }
+
+    @Test(arguments: sessions)
+    func sessionReplays(_ name: String) throws {
+        try Capabilities.requireBPF()
+        let path = Self.root.appendingPathComponent("sessions/\(name)").path
+        let leaks = LeakCheck(script: try String(contentsOfFile: path, encoding: .utf8))
+        let shell = try ShellProcess(arguments: [path], timeout: 60)
+        #expect(shell.finish() == 0, "\(name): \(shell.errors)")
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") where line.hasPrefix("# expect-output: ") {
+            let expected = String(line.dropFirst("# expect-output: ".count))
+            #expect(shell.output.contains(expected), "\(name): missing «\(expected)» in\n\(shell.output)")
+        }
+        #expect(leaks.leftovers().isEmpty)
+    }
+
+    @Test(arguments: snippets)
+    func snippetLoadsByName(_ name: String) throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess(environment: ["BPFSH_SNIPPETS": Self.root.appendingPathComponent("bpf-snippets").path])
+        shell.send("load \(name.replacingOccurrences(of: ".bpfsh", with: ""))")
+        shell.send("probes")
+        #expect(shell.finish() == 0, "\(name): \(shell.errors)")
+        #expect(shell.output.contains("attached"), "\(name): \(shell.output)")
+    }
+}
