@@ -109,16 +109,26 @@ extension Session {
     /// libbpf's own retry fails on long logs (a loop the verifier walks a million
     /// times): load again with a large buffer of ours; the kernel keeps the log's tail.
     private func verifierLogOfFailedLoad(elf: [UInt8]) -> String? {
-        guard let object = try? BPFObject(elf: elf, name: "bpfsh_verifier_log") else { return nil }
+        let log = try? reloadWithVerifierLog(elf: elf, name: "bpfsh_verifier_log", requireSuccess: false)
+        return log?.isEmpty == false ? log : nil
+    }
+
+    /// Loads a fresh copy of an object with the verifier's log on and returns the log.
+    /// The copy is closed at once: it is never attached.
+    func reloadWithVerifierLog(elf: [UInt8], name: String, requireSuccess: Bool) throws -> String {
+        let object = try BPFObject(elf: elf, name: name)
         defer { object.close() }
-        let size = 8 << 20
+        let size = 16 << 20
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }
         buffer[0] = 0
         object.requestVerifierLog(level: 1, buffer: buffer, size: size)
-        guard (try? bindMaps(of: object)) != nil else { return nil }
-        _ = try? object.load()
-        let log = String(cString: buffer)
-        return log.isEmpty ? nil : log
+        try bindMaps(of: object)
+        do {
+            try object.load()
+        } catch where requireSuccess {
+            throw error
+        } catch {}
+        return String(cString: buffer)
     }
 }

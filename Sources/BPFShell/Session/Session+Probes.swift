@@ -178,15 +178,6 @@ extension Session {
 
     /// The verifier's full log for a loaded probe: reload its object with logging on.
     func verifierLog(for probe: AttachedProbe) throws -> String {
-        let object = try BPFObject(elf: probe.elf, name: "bpfsh_log_\(probe.name)")
-        defer { object.close() }
-        let size = 16 << 20
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
-        defer { buffer.deallocate() }
-        buffer[0] = 0
-        object.requestVerifierLog(level: 1, buffer: buffer, size: size)
-        try bindMaps(of: object)
-        try object.load()
-        return String(cString: buffer)
+        try reloadWithVerifierLog(elf: probe.elf, name: "bpfsh_log_\(probe.name)", requireSuccess: true)
     }
 }

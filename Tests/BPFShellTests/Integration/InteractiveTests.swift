@@ -44,9 +44,7 @@ struct InteractiveTests {
         try tty.type("print o")
         try tty.press("Tab")
         try tty.press("Enter")
-        #expect(tty.waitFor("KEY  COUNT"), "\(tty.screen())")
-        #expect(tty.screen().split(separator: "\n").contains { $0.split(separator: " ").map(String.init) == ["\(getpid())", "5"] },
-                "\(tty.screen())")
+        #expect(tty.waitForLine { $0.split(separator: " ").map(String.init) == ["1", "5"] }, "\(tty.screen())")
         try tty.line("quit")
         usleep(300_000)
         #expect(leaks.leftovers().isEmpty)

@@ -55,6 +55,17 @@ final class TmuxDriver {
         return false
     }
 
+    /// Waits until some line on screen satisfies `predicate`.
+    @discardableResult
+    func waitForLine(timeout: TimeInterval = 15, where predicate: (String) -> Bool) -> Bool {
+        let until = Date().addingTimeInterval(timeout)
+        while Date() < until {
+            if screen().split(separator: "\n").contains(where: { predicate(String($0)) }) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
     /// The last non-blank line on screen (where the prompt and typed text are).
     var lastLine: String { screen().split(separator: "\n").last.map(String.init) ?? "" }
 
