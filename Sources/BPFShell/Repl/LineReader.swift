@@ -162,5 +162,27 @@ public final class EditLineReader: LineReader {
         if EditLineReader.active === self { EditLineReader.active = nil }
         el_end(editor)
         history_end(history)
+        if let historyPath { Self.removeDuplicates(inHistoryFile: historyPath) }
+    }
+
+    /// Keeps only the latest occurrence of each command in the shared history file
+    /// (libedit's unique mode only drops consecutive repeats). Entries are one per line
+    /// in libedit's encoded form, so equal commands are equal lines.
+    static func removeDuplicates(inHistoryFile path: String) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard let header = lines.first, header.hasPrefix("_HiStOrY_") else { return }
+        var seen = Set<String>()
+        var kept: [String] = []
+        for line in lines.dropFirst().reversed() where seen.insert(line).inserted {
+            kept.append(line)
+        }
+        let result = ([header] + kept.reversed()).joined(separator: "\n") + "\n"
+        guard result != text else { return }
+        let partial = path + ".\(getpid())"
+        if FileManager.default.createFile(atPath: partial, contents: Data(result.utf8)) {
+            rename(partial, path)
+        }
     }
 }

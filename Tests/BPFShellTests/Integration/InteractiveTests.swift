@@ -105,4 +105,27 @@ struct InteractiveTests {
         try second.press("C-u")
         try second.line("quit")
     }
+
+    @Test func ctrlRSearchesHistory() throws {
+        try requireTmux()
+        let home = dataHome + "-search"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        do {
+            let first = try TmuxDriver(dataHome: home)
+            #expect(first.waitFor("[1]>"))
+            try first.line("help clear")
+            try first.line("help maps")
+            #expect(first.waitFor("usage", occurrences: 0))
+            try first.line("quit")
+            usleep(300_000)
+        }
+        let second = try TmuxDriver(dataHome: home)
+        #expect(second.waitFor("[1]>"))
+        try second.press("C-r")
+        try second.type("help c")
+        usleep(200_000)
+        try second.press("Enter")
+        #expect(second.waitFor("clear MAP | clear all"), "Ctrl-R found the earlier command:\n\(second.screen())")
+        try second.line("quit")
+    }
 }
