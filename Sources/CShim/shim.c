@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <unistd.h>
 #include <wchar.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 
 static char *log_buf;
 static size_t log_len, log_cap;
@@ -151,6 +153,22 @@ int bpfsh_wait_readable(int fd, int timeout_ms) {
         }
         return 1;
     }
+}
+
+int bpfsh_perf_event_open(uint32_t type, uint64_t config, uint64_t period_or_frequency, int use_frequency, int cpu) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = type;
+    attr.config = config;
+    if (use_frequency) {
+        attr.freq = 1;
+        attr.sample_freq = period_or_frequency;
+    } else {
+        attr.sample_period = period_or_frequency;
+    }
+    long fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
 }
 
 static int signal_aware_getc(EditLine *el, wchar_t *out) {

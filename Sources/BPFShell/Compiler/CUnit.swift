@@ -83,6 +83,10 @@ public enum CUnitBuilder {
         for map in maps { emitMap(map, into: &writer) }
         writer.emit("")
         writer.emit("int bpfsh_enabled SEC(\"\(enabledSection)\") = 1;")
+        if points.contains(where: { $0.kind == .usdt }) {
+            // Only USDT objects carry libbpf's USDT spec maps, so it stays out of the prelude.
+            writer.emit("#include <bpf/usdt.bpf.h>")
+        }
         // Record structs come first: a struct first named in a parameter list is scoped to it.
         var emittedStructs = Set<String>()
         for point in points {
@@ -107,19 +111,53 @@ public enum CUnitBuilder {
             case .rawTracepoint:
                 writer.emit("int \(function)(struct bpf_raw_tracepoint_args *ctx)")
                 writer.emit("{")
-                for i in 0..<12 { writer.emit("#define arg\(i) (ctx->args[\(i)])") }
-                emitBody(body, into: &writer)
-                for i in 0..<12 { writer.emit("#undef arg\(i)") }
+                emitMacros((0..<12).map { ("arg\($0)", "(ctx->args[\($0)])") }, into: &writer) { emitBody(body, into: &$0) }
                 writer.emit("}")
-            case let .typed(parameters):
-                let list = ([function] + parameters.map(\.declaration)).joined(separator: ", ")
-                writer.emit("int BPF_PROG(\(list))")
+            case let .typed(parameters, result):
+                let list = [function] + parameters.map(\.declaration) + (result.map { [$0.declaration] } ?? [])
+                writer.emit("int BPF_PROG(\(list.joined(separator: ", ")))")
                 writer.emit("{")
                 emitBody(body, into: &writer)
+                writer.emit("}")
+            case let .registers(isReturn, parameters):
+                // BPF_KPROBE names and types up to five parameters; beyond, arg0… still work.
+                if !isReturn, point.kind == .kprobe, !parameters.isEmpty, parameters.count <= 5 {
+                    writer.emit("int BPF_KPROBE(\(([function] + parameters.map(\.declaration)).joined(separator: ", ")))")
+                } else {
+                    writer.emit("int \(function)(struct pt_regs *ctx)")
+                }
+                writer.emit("{")
+                emitMacros(registerArguments(isReturn: isReturn), into: &writer) { emitBody(body, into: &$0) }
+                writer.emit("}")
+            case .perfEvent:
+                writer.emit("int \(function)(struct bpf_perf_event_data *ctx)")
+                writer.emit("{")
+                emitBody(body, into: &writer)
+                writer.emit("}")
+            case .usdt:
+                writer.emit("int \(function)(struct pt_regs *ctx)")
+                writer.emit("{")
+                let arguments = (0..<12).map { ("arg\($0)", "({ long ___v = 0; bpf_usdt_arg(ctx, \($0), &___v); ___v; })") }
+                emitMacros(arguments, into: &writer) { emitBody(body, into: &$0) }
                 writer.emit("}")
             }
         }
         return GeneratedUnit(text: writer.text, programNames: programNames)
+    }
+
+    /// Names the body can use, defined around it and undefined after (one unit may hold
+    /// several functions).
+    private static func emitMacros(_ macros: [(String, String)], into writer: inout CWriter, body: (inout CWriter) -> Void) {
+        for (name, value) in macros { writer.emit("#define \(name) \(value)") }
+        body(&writer)
+        for (name, _) in macros { writer.emit("#undef \(name)") }
+    }
+
+    /// arg0…arg5 from the calling convention, and retval for returns.
+    private static func registerArguments(isReturn: Bool) -> [(String, String)] {
+        var macros = (0..<6).map { ("arg\($0)", "((u64)PT_REGS_PARM\($0 + 1)(ctx))") }
+        if isReturn { macros.append(("retval", "((long)PT_REGS_RC(ctx))")) }
+        return macros
     }
 
     /// The section holding the probe's number; the loader sets it before load.

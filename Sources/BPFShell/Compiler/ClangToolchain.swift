@@ -57,8 +57,15 @@ public struct ClangToolchain: Sendable {
         ["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-fno-color-diagnostics",
          "-Wno-unused-variable", "-Wno-unused-function", "-Wno-compare-distinct-pointer-types",
          "-Wno-gnu-variable-sized-type-not-at-end", "-Wno-address-of-packed-member",
-         "-idirafter", "/usr/include"]
+         "-idirafter", "/usr/include"] + Self.multiarchIncludes
     }
+
+    /// libbpf's usdt.bpf.h includes <linux/errno.h>, whose <asm/errno.h> lives in the
+    /// multiarch directory that a -target bpf compile does not search by itself.
+    static let multiarchIncludes: [String] = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+        .map { "/usr/include/" + $0 }
+        .filter { FileManager.default.fileExists(atPath: $0 + "/asm/errno.h") }
+        .flatMap { ["-idirafter", $0] }
 }
 
 /// A stable 64-bit FNV-1a hash for cache keys (not for security).

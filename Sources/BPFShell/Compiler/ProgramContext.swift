@@ -4,8 +4,15 @@ public enum ProgramContext: Equatable, Sendable {
     case tracepoint(TracepointFormat)
     /// `ctx->args[i]`, also spelled `arg0`…`arg11`.
     case rawTracepoint
-    /// Typed, named parameters from BTF (tp_btf, fentry/fexit).
-    case typed([TypedParameter])
+    /// Typed, named parameters from BTF (tp_btf, fentry/fexit); `result` names fexit's return value.
+    case typed([TypedParameter], result: TypedParameter? = nil)
+    /// `ctx` is `struct pt_regs *`: `arg0`…`arg5`, and `retval` for returns (kprobes,
+    /// uprobes); named, typed parameters too where BTF knows the kernel function.
+    case registers(isReturn: Bool, parameters: [TypedParameter])
+    /// `ctx` is `struct bpf_perf_event_data *` (profile, software, hardware, interval).
+    case perfEvent
+    /// `arg0`…`arg11` read from the USDT note's argument specs.
+    case usdt
 }
 
 public struct TypedParameter: Equatable, Sendable {
@@ -25,22 +32,27 @@ public struct AttachPoint: Equatable, Sendable {
     /// The kind-specific target: ["syscalls", "sys_enter_openat"] or ["sched_switch"].
     public var target: [String]
     public var context: ProgramContext
+    /// How the point reads to a user (the target list holds loader details for some kinds).
+    public var label: String
 
-    public init(kind: ProbeKind, target: [String], context: ProgramContext) {
+    public init(kind: ProbeKind, target: [String], context: ProgramContext, label: String? = nil) {
         self.kind = kind
         self.target = target
         self.context = context
+        self.label = label ?? ([kind.rawValue] + target).joined(separator: ":")
     }
 
+    /// The ELF section: it tells libbpf the program type (and, for BTF-attached kinds,
+    /// the target it resolves at load). Attachment itself is explicit, by the loader.
     public var sectionName: String {
         switch kind {
         case .tracepoint: return "tracepoint/" + target.joined(separator: "/")
-        case .rawTracepoint: return "raw_tracepoint/" + target.joined()
-        case .tpBTF: return "tp_btf/" + target.joined()
-        case .kprobe: return "kprobe/" + target.joined()
-        case .kretprobe: return "kretprobe/" + target.joined()
-        case .fentry: return "fentry/" + target.joined()
-        case .fexit: return "fexit/" + target.joined()
+        case .rawTracepoint: return "raw_tracepoint/" + target[0]
+        case .tpBTF: return "tp_btf/" + target[0]
+        case .kprobe: return "kprobe/" + target[0]
+        case .kretprobe: return "kretprobe/" + target[0]
+        case .fentry: return "fentry/" + target[0]
+        case .fexit: return "fexit/" + target[0]
         case .uprobe: return "uprobe"
         case .uretprobe: return "uretprobe"
         case .usdt: return "usdt"
@@ -48,7 +60,5 @@ public struct AttachPoint: Equatable, Sendable {
         }
     }
 
-    public var description: String {
-        ([kind.rawValue] + target).joined(separator: ":")
-    }
+    public var description: String { label }
 }

@@ -154,6 +154,56 @@ public struct BPFProgram {
     }
 }
 
+extension BPFProgram {
+    /// The corresponding libbpf function is `bpf_program__attach_kprobe_opts`.
+    public func attachKprobe(function: String, offset: Int, isReturn: Bool) throws(KernelError) -> BPFLink {
+        var options = bpf_kprobe_opts()
+        options.sz = MemoryLayout<bpf_kprobe_opts>.stride
+        options.offset = offset
+        options.retprobe = isReturn
+        LibBPF.clearLog()
+        let kind: ProbeKind = isReturn ? .kretprobe : .kprobe
+        let link = try LibBPF.pointer(bpf_program__attach_kprobe_opts(handle, function, &options), .attach(kind), function)
+        return BPFLink(handle: link, description: "\(kind.rawValue):\(function)")
+    }
+
+    /// Attaches to a function of an ELF file, found by name (libbpf resolves the offset).
+    /// The corresponding libbpf function is `bpf_program__attach_uprobe_opts`.
+    public func attachUprobe(binary: String, function: String, offset: Int, isReturn: Bool) throws(KernelError) -> BPFLink {
+        var options = bpf_uprobe_opts()
+        options.sz = MemoryLayout<bpf_uprobe_opts>.stride
+        options.retprobe = isReturn
+        LibBPF.clearLog()
+        let kind: ProbeKind = isReturn ? .uretprobe : .uprobe
+        let link = function.withCString { name -> OpaquePointer? in
+            options.func_name = name
+            return bpf_program__attach_uprobe_opts(handle, -1, binary, offset, &options)
+        }
+        return BPFLink(handle: try LibBPF.pointer(link, .attach(kind), "\(binary):\(function)"),
+                       description: "\(kind.rawValue):\(binary):\(function)")
+    }
+
+    /// The corresponding libbpf function is `bpf_program__attach_usdt`.
+    public func attachUSDT(binary: String, provider: String, name: String) throws(KernelError) -> BPFLink {
+        LibBPF.clearLog()
+        let link = try LibBPF.pointer(bpf_program__attach_usdt(handle, -1, binary, provider, name, nil),
+                                      .attach(.usdt), "\(binary):\(provider):\(name)")
+        return BPFLink(handle: link, description: "usdt:\(binary):\(provider):\(name)")
+    }
+
+    /// Attaches to an open perf event; the link owns and closes the event's fd.
+    /// The corresponding libbpf function is `bpf_program__attach_perf_event`.
+    public func attachPerfEvent(fd: Int32, kind: ProbeKind, description: String) throws(KernelError) -> BPFLink {
+        LibBPF.clearLog()
+        guard let link = bpf_program__attach_perf_event(handle, fd) else {
+            let code = Foundation.errno
+            Glibc.close(fd)
+            throw KernelError(.attach(kind), subject: description, errno: code == 0 ? EINVAL : code, libbpfLog: LibBPF.takeLog())
+        }
+        return BPFLink(handle: link, description: description)
+    }
+}
+
 /// An attachment; destroying it detaches the program.
 public final class BPFLink {
     private var handle: OpaquePointer?

@@ -107,6 +107,28 @@ public final class KernelBTF {
         return parameters
     }
 
+    /// A kernel function's named parameters and its return value, from BTF (what fentry,
+    /// fexit and kprobes can name). nil when BTF does not describe the function.
+    public func functionSignature(_ name: String) throws(KernelError) -> (parameters: [TypedParameter], result: TypedParameter?)? {
+        let btf = try btf()
+        let id = btf__find_by_name_kind(btf, name, BTFKind.function.number)
+        guard id > 0, let function = btf__type_by_id(btf, UInt32(id)),
+              let proto = btf__type_by_id(btf, function.pointee.type) else { return nil }
+        let reader = BTFReader(btf: btf)
+        var parameters: [TypedParameter] = []
+        let params = btf_params(proto)
+        for index in 0..<Int(btf_vlen(proto)) {
+            guard let param = params?.advanced(by: index).pointee, param.type != 0 else { continue } // `...`
+            var paramName = btf__name_by_offset(btf, param.name_off).map { String(cString: $0) } ?? ""
+            if paramName.isEmpty { paramName = "p\(index)" }
+            parameters.append(TypedParameter(name: paramName, declaration: reader.declaration(of: param.type, name: paramName)))
+        }
+        let returnType = proto.pointee.type
+        let result = returnType == 0 ? nil
+            : TypedParameter(name: "retval", declaration: reader.declaration(of: returnType, name: "retval"))
+        return (parameters, result)
+    }
+
     /// Whether the kernel has a tracepoint of that name (raw and BTF-typed attach use it).
     public func hasTracepoint(_ event: String) throws(KernelError) -> Bool {
         btf__find_by_name_kind(try btf(), "btf_trace_\(event)", BTFKind.typedef.number) > 0

@@ -167,7 +167,7 @@ public final class KernelMap {
 
     /// Memory the kernel charges for the map, from /proc/self/fdinfo.
     public var memoryBytes: Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8) else { return nil }
+        guard let text = KernelFile.read("/proc/self/fdinfo/\(fd)") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("memlock:") {
             return Int(line.dropFirst("memlock:".count).trimmingCharacters(in: .whitespaces))
         }

@@ -42,7 +42,7 @@ public struct Tracefs: Sendable {
 
     public func format(category: String, event: String) -> TracepointFormat? {
         let path = "\(eventsDirectory)/\(category)/\(event)/format"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = KernelFile.read(path) else { return nil }
         return TracepointFormat.parse(text, category: category, event: event)
     }
 }

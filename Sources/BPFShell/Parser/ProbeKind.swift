@@ -73,11 +73,10 @@ public enum ProbeKind: String, CaseIterable, Sendable {
         self == .kretprobe || self == .fexit || self == .uretprobe
     }
 
-    /// Whether bpfsh can load and attach this kind (the others are parsed and named,
-    /// and come with a later release).
-    public var isImplemented: Bool {
+    /// Whether the kind samples through a perf event rather than a code location.
+    public var isPerfEvent: Bool {
         switch self {
-        case .tracepoint, .rawTracepoint, .tpBTF: return true
+        case .profile, .software, .hardware, .interval: return true
         default: return false
         }
     }

@@ -47,7 +47,7 @@ public final class AttachedProbe {
                 guard let program = object.program(named: programName) else {
                     throw KernelError(.attach(point.kind), subject: programName, errno: ENOENT)
                 }
-                made.append(try Self.attach(program, to: point))
+                made += try Self.attach(program, to: point)
             }
         } catch {
             made.forEach { $0.destroy() }
@@ -57,16 +57,42 @@ public final class AttachedProbe {
         try setEnabled(true)
     }
 
-    static func attach(_ program: BPFProgram, to point: AttachPoint) throws(KernelError) -> BPFLink {
+    /// One link for most kinds; one per online CPU for sampling kinds.
+    static func attach(_ program: BPFProgram, to point: AttachPoint) throws(KernelError) -> [BPFLink] {
+        let target = point.target
         switch point.kind {
         case .tracepoint:
-            return try program.attachTracepoint(category: point.target[0], event: point.target[1])
+            return [try program.attachTracepoint(category: target[0], event: target[1])]
         case .rawTracepoint:
-            return try program.attachRawTracepoint(point.target[0])
+            return [try program.attachRawTracepoint(target[0])]
         case .tpBTF, .fentry, .fexit:
-            return try program.attachTrace(kind: point.kind, target: point.target[0])
-        default:
-            throw KernelError(.attach(point.kind), subject: point.description, errno: EOPNOTSUPP)
+            return [try program.attachTrace(kind: point.kind, target: target[0])]
+        case .kprobe, .kretprobe:
+            return [try program.attachKprobe(function: target[0], offset: Int(target[1]) ?? 0,
+                                             isReturn: point.kind == .kretprobe)]
+        case .uprobe, .uretprobe:
+            return [try program.attachUprobe(binary: target[0], function: target[1], offset: Int(target[2]) ?? 0,
+                                             isReturn: point.kind == .uretprobe)]
+        case .usdt:
+            return [try program.attachUSDT(binary: target[0], provider: target[1], name: target[2])]
+        case .profile, .software, .hardware, .interval:
+            // target: [type, config, period or frequency, "freq"|"period", cpus…]
+            guard target.count >= 5, let type = PerfEvents.EventType(rawValue: UInt32(target[0]) ?? 9),
+                  let config = UInt64(target[1]), let amount = UInt64(target[2]) else {
+                throw KernelError(.attach(point.kind), subject: point.description, errno: EINVAL)
+            }
+            var links: [BPFLink] = []
+            do throws(KernelError) {
+                for cpu in target[4...].compactMap({ Int32($0) }) {
+                    let fd = try PerfEvents.open(type: type, config: config, periodOrFrequency: amount,
+                                                 useFrequency: target[3] == "freq", cpu: cpu, description: point.description)
+                    links.append(try program.attachPerfEvent(fd: fd, kind: point.kind, description: "\(point.description) cpu \(cpu)"))
+                }
+            } catch {
+                links.forEach { $0.destroy() }
+                throw error
+            }
+            return links
         }
     }
 

@@ -110,7 +110,7 @@ final class EventChannel {
                 throw Diagnostic.error("bpfsh needs CAP_BPF and CAP_PERFMON (or root) to create maps and load probes",
                                        hint: "run it with sudo, or grant the capabilities: setcap cap_bpf,cap_perfmon+ep bpfsh")
             }
-            let lockdown = (try? String(contentsOfFile: "/sys/kernel/security/lockdown", encoding: .utf8)) ?? ""
+            let lockdown = KernelFile.read("/sys/kernel/security/lockdown") ?? ""
             var message = "the kernel refused to create a BPF map (EPERM) although bpfsh runs as root"
             if lockdown.contains("[confidentiality]") {
                 message += ": kernel lockdown is in confidentiality mode, which forbids BPF tracing"

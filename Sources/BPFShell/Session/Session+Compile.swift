@@ -69,10 +69,14 @@ extension Session {
     }
 
     /// Loads an object, explaining a verifier rejection in terms of what the user typed.
-    func load(_ object: BPFObject, elf: [UInt8], probeName: String) throws {
+    func load(_ object: BPFObject, elf: [UInt8], probeName: String, kind: ProbeKind, range: SourceRange?) throws {
         do {
             try object.load()
         } catch {
+            if [.fentry, .fexit].contains(kind), error.errno == EPERM, geteuid() == 0 {
+                throw Diagnostic(.error, KernelFeatures.trampolinesRefused, at: range,
+                                 hints: [KernelFeatures.trampolineAlternatives])
+            }
             guard let log = VerifierReport.extractLog(fromLibbpfOutput: error.libbpfLog)
                 ?? verifierLogOfFailedLoad(elf: elf) else { throw error }
             lastVerifierLog = log

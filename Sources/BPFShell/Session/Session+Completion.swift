@@ -46,7 +46,7 @@ final class SessionCompletionSource: CompletionSource {
         if let cachedKernelFunctions { return cachedKernelFunctions }
         var names: [String] = []
         if let root = tracefs?.eventsDirectory.replacingOccurrences(of: "/events", with: ""),
-           let text = try? String(contentsOfFile: root + "/available_filter_functions", encoding: .utf8) {
+           let text = KernelFile.read(root + "/available_filter_functions") {
             names = text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
         }
         if names.isEmpty {

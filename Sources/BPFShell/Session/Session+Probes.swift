@@ -55,7 +55,7 @@ extension Session {
         do {
             try object.setInitialValue(CUnitBuilder.probeIDSection, to: UInt32(number))
             try bindMaps(of: object)
-            try load(object, elf: compiled.elf, probeName: name)
+            try load(object, elf: compiled.elf, probeName: name, kind: spec.kind, range: spec.range)
         } catch {
             object.close()
             throw error
@@ -151,8 +151,19 @@ extension Session {
 
     private func explainAttachFailure(_ error: Error, spec: ProbeSpec) -> Error {
         guard let kernel = error as? KernelError else { return error }
+        // Find the cause before speaking: a missing kernel feature is named as such.
+        if [.kprobe, .kretprobe].contains(spec.kind), !KernelFeatures.kprobesAvailable {
+            return Diagnostic(.error, KernelFeatures.kprobesMissing, at: spec.range, hints: [KernelFeatures.kprobesAlternatives])
+        }
+        if [.uprobe, .uretprobe, .usdt].contains(spec.kind), !KernelFeatures.uprobesAvailable {
+            return Diagnostic(.error, KernelFeatures.uprobesMissing, at: spec.range)
+        }
         var diagnostic = Diagnostic(.error, kernel.description, at: spec.range)
-        if kernel.errno == ENOENT { diagnostic.hints.append("the probe point disappeared or is not available on this kernel") }
+        if let hint = kernel.hint {
+            diagnostic.hints.append(hint)
+        } else if kernel.errno == ENOENT {
+            diagnostic.hints.append("the probe point disappeared or is not available on this kernel")
+        }
         if kernel.errno == EBUSY { diagnostic.hints.append("another program holds this attach point exclusively") }
         return diagnostic
     }

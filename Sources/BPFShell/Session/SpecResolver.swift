@@ -1,7 +1,7 @@
 import Foundation
 
-/// Resolves a probe spec against the running kernel: which events exist, what their
-/// records look like, and a helpful error naming close matches when they do not.
+/// Resolves a probe spec against the running kernel: which points exist, what the body
+/// sees at each, and a helpful error naming close matches when they do not.
 struct SpecResolver {
     static let maximumPrograms = 512
     let runtime: Runtime
@@ -16,10 +16,16 @@ struct SpecResolver {
             return try resolveBTFTracepoint(spec) { event in
                 .typed(try runtime.btf.tracepointParameters(event) ?? [])
             }
-        default:
-            let available = ProbeKind.allCases.filter(\.isImplemented).map(\.rawValue).joined(separator: ", ")
-            throw Diagnostic(.error, "\(spec.kind.rawValue) probes are recognised but not supported by this version of bpfsh yet",
-                             at: spec.range, hints: ["probe kinds available now: \(available)"])
+        case .kprobe, .kretprobe:
+            return [try resolveKprobe(spec)]
+        case .fentry, .fexit:
+            return [try resolveFentry(spec)]
+        case .uprobe, .uretprobe:
+            return [try resolveUprobe(spec)]
+        case .usdt:
+            return [try resolveUSDT(spec)]
+        case .profile, .software, .hardware, .interval:
+            return [try resolvePerfEvent(spec)]
         }
     }
 
@@ -70,6 +76,118 @@ struct SpecResolver {
         let points = try events.map { AttachPoint(kind: spec.kind, target: [$0], context: try context($0)) }
         try checkCount(points, spec)
         return points
+    }
+
+    /// FUNC or FUNC+OFFSET (kretprobes take no offset).
+    private func splitOffset(_ text: String, _ spec: ProbeSpec) throws -> (String, Int) {
+        let pieces = text.split(separator: "+", maxSplits: 1).map(String.init)
+        guard pieces.count == 2 else { return (text, 0) }
+        let offsetText = pieces[1].lowercased()
+        let offset = offsetText.hasPrefix("0x") ? Int(offsetText.dropFirst(2), radix: 16) : Int(offsetText)
+        guard let offset, offset >= 0, !spec.kind.isReturn else {
+            throw Diagnostic.error(spec.kind.isReturn ? "\(spec.kind.rawValue) takes no offset" : "'\(pieces[1])' is not an offset",
+                                   at: spec.range, hint: "offsets are written FUNC+0x10 or FUNC+16")
+        }
+        return (pieces[0], offset)
+    }
+
+    private func resolveKprobe(_ spec: ProbeSpec) throws -> AttachPoint {
+        let (function, offset) = try splitOffset(spec.parts[0], spec)
+        let signature = try runtime.btf.functionSignature(function)
+        if signature == nil, !KernelSymbols.hasFunction(function) {
+            throw Diagnostic(.error, "the kernel has no function '\(function)'", at: spec.range,
+                             hints: [Suggestions.hint(for: function, in: (try? runtime.btf.functionNames()) ?? [])
+                                        ?? "Tab after 'kprobe:' and two letters lists kernel functions"])
+        }
+        return AttachPoint(kind: spec.kind, target: [function, String(offset)],
+                           context: .registers(isReturn: spec.kind.isReturn, parameters: offset == 0 ? signature?.parameters ?? [] : []),
+                           label: spec.description)
+    }
+
+    private func resolveFentry(_ spec: ProbeSpec) throws -> AttachPoint {
+        let function = spec.parts[0]
+        guard let signature = try runtime.btf.functionSignature(function) else {
+            let names = (try? runtime.btf.functionNames()) ?? []
+            throw Diagnostic(.error, "BTF describes no kernel function '\(function)', so \(spec.kind.rawValue) cannot attach to it",
+                             at: spec.range, hints: [Suggestions.hint(for: function, in: names) ?? "kprobe:\(function) may still work"])
+        }
+        let result = spec.kind == .fexit
+            ? (signature.result ?? TypedParameter(name: "retval", declaration: "long retval")) : nil
+        return AttachPoint(kind: spec.kind, target: [function], context: .typed(signature.parameters, result: result))
+    }
+
+    private func binary(_ name: String, _ spec: ProbeSpec) throws -> (path: String, file: ELFFile) {
+        guard let path = BinaryLocator.resolve(name) else {
+            throw Diagnostic.error("no binary '\(name)': not a file, not on PATH and not a library name", at: spec.range,
+                                   hint: "give a path (/usr/bin/python3) or a library name (libc)")
+        }
+        guard let file = ELFFile(path: path) else {
+            throw Diagnostic.error("'\(path)' is not an ELF binary bpfsh can read", at: spec.range)
+        }
+        return (path, file)
+    }
+
+    private func resolveUprobe(_ spec: ProbeSpec) throws -> AttachPoint {
+        let (path, file) = try binary(spec.parts[0], spec)
+        let (function, offset) = try splitOffset(spec.parts[1], spec)
+        let functions = file.functionNames()
+        guard functions.contains(function) else {
+            throw Diagnostic(.error, "'\(path)' has no function '\(function)'", at: spec.range,
+                             hints: [Suggestions.hint(for: function, in: functions) ?? "Tab after 'uprobe:\(spec.parts[0]):' lists its functions"])
+        }
+        return AttachPoint(kind: spec.kind, target: [path, function, String(offset)],
+                           context: .registers(isReturn: spec.kind.isReturn, parameters: []), label: spec.description)
+    }
+
+    private func resolveUSDT(_ spec: ProbeSpec) throws -> AttachPoint {
+        let (path, file) = try binary(spec.parts[0], spec)
+        let probes = file.usdtProbes().map { "\($0.provider):\($0.name)" }
+        let wanted = "\(spec.parts[1]):\(spec.parts[2])"
+        guard probes.contains(wanted) else {
+            let hint = probes.isEmpty ? "'\(path)' has no USDT notes (.note.stapsdt)"
+                : (Suggestions.hint(for: wanted, in: probes) ?? "its probes: " + probes.prefix(8).joined(separator: ", "))
+            throw Diagnostic(.error, "'\(path)' has no USDT probe '\(wanted)'", at: spec.range, hints: [hint])
+        }
+        return AttachPoint(kind: .usdt, target: [path, spec.parts[1], spec.parts[2]], context: .usdt, label: spec.description)
+    }
+
+    /// Perf targets: [type, config, amount, "freq"|"period", cpus…].
+    private func resolvePerfEvent(_ spec: ProbeSpec) throws -> AttachPoint {
+        let allCPUs = PerfEvents.onlineCPUs().map(String.init)
+        let cpuClock = String(PerfEvents.software["cpu-clock"] ?? 0)
+        let software = String(PerfEvents.EventType.software.rawValue)
+        switch spec.kind {
+        case .profile:
+            guard let rate = UInt64(spec.parts[1]), rate > 0, rate <= 100_000 else {
+                throw Diagnostic.error("'\(spec.parts[1])' is not a sampling rate", at: spec.range, hint: "for example profile:hz:99")
+            }
+            return AttachPoint(kind: .profile, target: [software, cpuClock, String(rate), "freq"] + allCPUs, context: .perfEvent, label: spec.description)
+        case .interval:
+            guard let seconds = DurationParser.seconds(spec.parts[0]), seconds >= 0.0001 else {
+                throw Diagnostic.error("'\(spec.parts[0])' is not an interval", at: spec.range, hint: "for example interval:1s or interval:100ms")
+            }
+            // One CPU: an interval fires once per period, not once per CPU.
+            return AttachPoint(kind: .interval, target: [software, cpuClock, String(UInt64(seconds * 1e9)), "period",
+                                                         allCPUs.first ?? "0"], context: .perfEvent, label: spec.description)
+        default:
+            let type: PerfEvents.EventType = spec.kind == .hardware ? .hardware : .software
+            let catalog = type == .hardware ? PerfEvents.hardware : PerfEvents.software
+            let name = spec.parts[0]
+            guard let config = catalog[name] else {
+                throw Diagnostic(.error, "no \(spec.kind.rawValue) event '\(name)'", at: spec.range,
+                                 hints: [Suggestions.hint(for: name, in: catalog.keys) ?? "events: " + catalog.keys.sorted().joined(separator: ", ")])
+            }
+            var period = PerfEvents.defaultPeriod(for: name, type: type)
+            if spec.parts.count == 2 {
+                guard let given = UInt64(spec.parts[1]), given > 0 else {
+                    throw Diagnostic.error("'\(spec.parts[1])' is not a sample period", at: spec.range,
+                                           hint: "events between samples, for example \(spec.kind.rawValue):\(name):100000")
+                }
+                period = given
+            }
+            return AttachPoint(kind: spec.kind, target: [String(type.rawValue), String(config), String(period), "period"] + allCPUs,
+                               context: .perfEvent, label: spec.description)
+        }
     }
 
     private func checkCount(_ points: [AttachPoint], _ spec: ProbeSpec) throws {

@@ -2,6 +2,7 @@
 // va_list, variadic libedit/history entry points, and async-signal-safe flags.
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
@@ -38,6 +39,11 @@ void bpfsh_set_idle_source(int fd, bpfsh_idle_fn fn, void *context);
 void bpfsh_el_use_signal_aware_input(EditLine *el);
 // Redraws the prompt and the line being edited.
 void bpfsh_el_refresh(EditLine *el);
+
+// perf_event_open(2) has no libc wrapper and syscall(2) is variadic. Opens a sampling
+// event on one CPU for all processes; returns the fd or -errno. With use_frequency,
+// period_or_frequency is samples per second, else events between samples.
+int bpfsh_perf_event_open(uint32_t type, uint64_t config, uint64_t period_or_frequency, int use_frequency, int cpu);
 
 // libedit's el_set/el_get and history() are variadic.
 typedef char *(*bpfsh_prompt_fn)(EditLine *);

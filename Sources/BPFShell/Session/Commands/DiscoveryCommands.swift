@@ -75,9 +75,20 @@ struct InfoCommand: ShellCommand {
                 for field in format.fieldSummary { session.say("    \(field);") }
             case .rawTracepoint:
                 session.say("  ctx (struct bpf_raw_tracepoint_args *): arg0 … arg11 (u64)")
-            case let .typed(parameters):
+            case let .typed(parameters, result):
                 session.say("  parameters:")
                 for parameter in parameters { session.say("    \(parameter.declaration);") }
+                if let result { session.say("    \(result.declaration);   (the return value)") }
+            case let .registers(isReturn, parameters):
+                session.say("  ctx (struct pt_regs *): arg0 … arg5 (u64)" + (isReturn ? ", retval (long)" : ""))
+                if !parameters.isEmpty {
+                    session.say("  named parameters (from BTF):")
+                    for parameter in parameters { session.say("    \(parameter.declaration);") }
+                }
+            case .perfEvent:
+                session.say("  ctx (struct bpf_perf_event_data *): the sampled registers in ctx->regs; kstack via bpf_get_stackid")
+            case .usdt:
+                session.say("  arg0 … arg11 (long), as the USDT note describes them")
             }
         }
     }

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// uprobes, USDT, perf-event sampling, and the kinds this kernel lacks (kprobes,
+/// fentry/fexit, hardware counters): real where they work, a precise error where not.
+@Suite(.serialized, .needsBPF)
+struct SamplingAndUserProbeTests {
+    let pid = getpid()
+
+    @Test func uprobeAndUretprobeOnLibc() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map calls count<u64>")
+        shell.send("probe uprobe:libc:getppid { if (pid() == \(pid)) count(calls, 1); }")
+        shell.send("probe uretprobe:libc:getpid { if (pid() == \(pid)) count(calls, retval); }")
+        #expect(shell.waitForOutput("attached", occurrences: 2), "\(shell.errors)")
+        for _ in 0..<17 { _ = getppid() }
+        for _ in 0..<4 { _ = getpid() }
+        shell.send("print calls sort key")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let rows = shell.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.contains(["1", "17"]), "\(shell.output)")
+        #expect(rows.contains(["\(pid)", "4"]), "uretprobe sees getpid's return value")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    @Test func usdtProbeInAProgramBuiltHere() throws {
+        try Capabilities.requireBPF()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-usdt-\(pid)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("demo.c").path
+        let binary = directory.appendingPathComponent("demo").path
+        try """
+        #include <stdlib.h>
+        #include <sys/sdt.h>
+        int main(int argc, char **argv) {
+            int n = argc > 1 ? atoi(argv[1]) : 3;
+            for (int i = 0; i < n; i++) DTRACE_PROBE2(bpfsh_test, tick, i, 42);
+            return 0;
+        }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        try #require(run("/usr/bin/cc", ["-O1", "-o", binary, source]) == 0, "cc and sys/sdt.h (systemtap-sdt-dev) are needed")
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map ticks count<long>")
+        shell.send("probe usdt:\(binary):bpfsh_test:tick { count(ticks, arg1 * 1000 + arg0); }")
+        shell.send("probe usdt:\(binary):bpfsh_test:tock { }")
+        #expect(shell.waitForOutput("p1 attached: usdt:\(binary):bpfsh_test:tick"), "\(shell.errors)")
+        #expect(run(binary, ["3"]) == 0)
+        shell.send("print ticks sort key")
+        #expect(shell.finish() == 1, "the tock probe does not exist")
+        let rows = shell.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.contains(["42000", "1"]) && rows.contains(["42002", "1"]), "\(shell.output)")
+        #expect(shell.errors.contains("has no USDT probe 'bpfsh_test:tock'"))
+        #expect(shell.errors.contains("did you mean 'bpfsh_test:tick'?"))
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    @Test func samplingKinds() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map samples count<u32>")
+        shell.send("probe profile:hz:99 { count(samples, 1); }")
+        shell.send("probe software:cpu-clock:1000000 { count(samples, 2); }")
+        shell.send("probe interval:100ms { count(samples, 3); }")
+        shell.send("probe hardware:cycles:1000000 { count(samples, 4); }")
+        #expect(shell.waitForOutput("p3 attached: interval:100ms"), "\(shell.errors)")
+        shell.send("run 550ms")
+        shell.send("print samples sort key")
+        shell.send("probes")
+        _ = shell.finish()
+        let rows = shell.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        func count(_ key: String) -> Int { rows.first { $0.count == 2 && $0[0] == key }.flatMap { Int($0[1]) } ?? 0 }
+        #expect(count("1") > 0, "profile sampled:\n\(shell.output)")
+        #expect(count("2") > 0, "software cpu-clock sampled")
+        #expect((3...7).contains(count("3")), "an interval of 100ms fires about five times in 550ms: \(count("3"))")
+        // A hardware counter works where there is a PMU, and says precisely why not elsewhere.
+        #expect(shell.output.contains("hardware:cycles:1000000 (1 program)")
+                    || shell.errors.contains("hardware perf events need a PMU"), "\(shell.errors)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    @Test func kprobesWorkOrSayWhyNot() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess()
+        shell.send("map reads count<u32>")
+        shell.send("probe kprobe:vfs_read { if (pid() == \(pid)) count(reads, 1); }")
+        shell.send("probe kretprobe:vfs_read { if (pid() == \(pid) && retval >= 0) count(reads, 2); }")
+        shell.send("maps")
+        _ = shell.finish()
+        if FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/kprobe/type") {
+            #expect(shell.output.contains("p1 attached: kprobe:vfs_read"), "\(shell.errors)")
+        } else {
+            #expect(shell.errors.contains("kprobes are not available on this kernel: it has no kprobe PMU"), "\(shell.errors)")
+            #expect(shell.errors.contains("hint: use a tracepoint"))
+        }
+        #expect(shell.output.contains("reads  count<u32>"), "the session goes on")
+    }
+
+    @Test func fentryWorksOrSaysWhyNot() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess()
+        shell.send("map reads count<u64>")
+        shell.send("info fexit:vfs_read")
+        shell.send("probe fentry:vfs_read { if (pid() == \(pid)) count(reads, count); }")
+        shell.send("probe fexit:vfs_read { if (pid() == \(pid)) count(reads, retval); }")
+        _ = shell.finish()
+        #expect(shell.output.contains("struct file *file;") && shell.output.contains("(the return value)"), "\(shell.output)")
+        #expect(shell.output.contains("p1 attached: fentry:vfs_read")
+                    || shell.errors.contains("fentry/fexit need BPF trampolines"), "\(shell.errors)")
+    }
+
+    /// Where the kernel cannot run them, the C for every kind still compiles.
+    @Test func everyKindCompilesInADryRun() throws {
+        try Capabilities.requireBPF()
+        let result = try ShellProcess.run("""
+        map c count<u64>
+        probe kprobe:vfs_read { count(c, (u64)file + count + arg2); }
+        probe kprobe:vfs_read+0x4 { count(c, arg0); }
+        probe kretprobe:vfs_read { count(c, retval); }
+        probe fentry:vfs_read { count(c, count); }
+        probe fexit:vfs_read { count(c, retval); }
+        probe hardware:instructions { count(c, 1); }
+        probe uprobe:libc:malloc { count(c, arg0); }
+        """, arguments: ["--dry-run"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.components(separatedBy: " compiles: ").count - 1 == 7, "\(result.output)")
+    }
+
+    private func run(_ executable: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
