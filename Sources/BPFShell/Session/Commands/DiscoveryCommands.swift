@@ -40,8 +40,23 @@ struct ListCommand: ShellCommand {
             for name in try runtime.btf.tracepointNames().sorted() where Wildcard.matches(rest, name) {
                 lines.append("\(kind.rawValue):\(name)")
             }
-        default:
-            throw Diagnostic.error("listing \(kind.rawValue) probe points is not supported yet", at: pattern?.range)
+        case .kprobe, .kretprobe, .fentry, .fexit:
+            let functions = Set((try? runtime.btf.functionNames()) ?? []).union(KernelSymbols.functionNames())
+            for name in functions.sorted() where Wildcard.matches(rest, name) { lines.append("\(kind.rawValue):\(name)") }
+        case .uprobe, .uretprobe, .usdt:
+            let parts = rest.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let binaryName = parts.first, let path = BinaryLocator.resolve(binaryName), let file = ELFFile(path: path) else {
+                throw Diagnostic.error("list \(kind.rawValue): needs a binary: list \(kind.rawValue):BINARY[:PATTERN]",
+                                       at: pattern?.range, hint: "for example: list uprobe:libc:mall*")
+            }
+            let symbolPattern = parts.count > 1 ? parts[1] : "*"
+            let names = kind == .usdt ? file.usdtProbes().map { "\($0.provider):\($0.name)" } : file.functionNames()
+            for name in names where Wildcard.matches(symbolPattern, name) { lines.append("\(kind.rawValue):\(binaryName):\(name)") }
+        case .software, .hardware:
+            let catalog = kind == .software ? PerfEvents.software : PerfEvents.hardware
+            for name in catalog.keys.sorted() where Wildcard.matches(rest, name) { lines.append("\(kind.rawValue):\(name)") }
+        case .profile, .interval:
+            lines.append(kind == .profile ? "profile:hz:RATE (samples per second on every CPU)" : "interval:DURATION (on one CPU)")
         }
         if lines.isEmpty {
             throw Diagnostic.error("nothing matches '\(text)'", at: pattern?.range)
