@@ -191,4 +191,28 @@ extension Session {
     func verifierLog(for probe: AttachedProbe) throws -> String {
         try reloadWithVerifierLog(elf: probe.elf, name: "bpfsh_log_\(probe.name)", requireSuccess: true)
     }
+
+    /// tp_btf and fentry/fexit: compile and load a minimal program; only a load shows
+    /// whether the kernel allows it (BPF trampolines may be refused with EPERM, even to root).
+    func probeBTFTracing(kind: ProbeKind, target: String) -> FeatureProbe.Finding {
+        let name = kind == .fentry ? "fentry/fexit" : kind.rawValue
+        let body = CodeBlock(text: "", start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
+        do {
+            let runtime = try runtime()
+            let point = try SpecResolver(runtime: runtime).resolve(ProbeSpec(kind: kind, parts: [target]))[0]
+            let unit = CUnitBuilder.probeUnit(points: [point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
+                                              cBlocks: [], maps: [])
+            let compiled = try runtime.compiler.compile(unit)
+            let object = try BPFObject(elf: compiled.elf, name: "bpfsh_feature")
+            defer { object.close() }
+            try bindMaps(of: object)
+            try object.load()
+            return .init(name: name, isAvailable: true, detail: "a \(kind.rawValue):\(target) program loads")
+        } catch let error as KernelError {
+            return .init(name: name, isAvailable: false,
+                         detail: error.errno == EPERM ? "load refused with EPERM: no BPF trampolines here" : error.description)
+        } catch {
+            return .init(name: name, isAvailable: false, detail: "\(error)")
+        }
+    }
 }

@@ -47,4 +47,20 @@ struct EnvironmentErrorTests {
         #expect(process.terminationStatus == 1)
         #expect(text.contains("bpfsh needs CAP_BPF and CAP_PERFMON (or root)"), "got: \(text)")
     }
+
+    /// `features` tries each thing; its answers agree with what probes then do.
+    @Test func featuresTableMatchesTheKernel() throws {
+        try Capabilities.requireBPF()
+        let result = try ShellProcess.run("features\n")
+        #expect(result.status == 0, "\(result.errors)")
+        let rows = Dictionary(result.output.split(separator: "\n").compactMap { line -> (String, String)? in
+            let columns = line.components(separatedBy: "  ").filter { !$0.isEmpty }.map { $0.trimmingCharacters(in: .whitespaces) }
+            return columns.count >= 2 ? (columns[0], columns[1]) : nil
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(rows["tracepoint"] == "yes" && rows["tp_btf"] == "yes" && rows["ring buffer"] == "yes", "\(result.output)")
+        let kprobePMU = FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/kprobe/type")
+            || FileManager.default.fileExists(atPath: "/sys/kernel/tracing/kprobe_events")
+        #expect(rows["kprobe"] == (kprobePMU ? "yes" : "no"))
+        #expect(rows["fentry/fexit"] != nil)
+    }
 }

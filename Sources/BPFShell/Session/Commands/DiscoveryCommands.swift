@@ -160,3 +160,24 @@ struct QuitCommand: ShellCommand {
         session.finish()
     }
 }
+
+/// `features`: what this kernel supports, found by trying each thing.
+struct FeaturesCommand: ShellCommand {
+    static let name = "features"
+    static let summary = "show what this kernel supports (probe kinds, perf events, maps), detected by trying"
+    static let usage = "features"
+    static let example = "features"
+    static let isRecorded = false
+
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(0...0, usage: Self.usage)
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        var findings = FeatureProbe().run()
+        findings.append(session.probeBTFTracing(kind: .tpBTF, target: "sched_switch"))
+        findings.append(session.probeBTFTracing(kind: .fentry, target: "vfs_read"))
+        let rows = [["FEATURE", "", "DETAIL"]] + findings.map { [$0.name, $0.isAvailable ? "yes" : "no", $0.detail] }
+        session.output.write(formatColumns(rows))
+    }
+}
