@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 6
+    static let version = 7
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -12,6 +12,10 @@ enum Prelude {
     /// Bytes of formatted text one print() can produce.
     static let messageCapacity = 256
     static let eventsMapName = "bpfsh_events"
+    static let stacksMapName = "bpfsh_stacks"
+    static let stackPIDsMapName = "bpfsh_stack_pids"
+    static let stackDepth = 127
+    static let stackEntries = 8192
     static let countersMapName = "bpfsh_counters"
 
     static let text = """
@@ -39,6 +43,18 @@ enum Prelude {
     } bpfsh_counters SEC(".maps");
 
     typedef struct { char str[16]; } comm_t;
+
+    /* Stack ids from the session's stack map; printed as symbolized frames. */
+    typedef struct { s32 kstack_id; } kstack_t;
+    typedef struct { s32 ustack_id; u32 pid; } ustack_t;
+
+    /* bpfsh_ctx is the program's context, set by each generated function. The stack maps
+       are declared only in units that use them (each map costs megabytes). The pid is
+       recorded so the shell can read /proc/PID/maps while the process lives. */
+    #define kstack() ({ kstack_t ___s = { .kstack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, 0) }; ___s; })
+    #define ustack() ({ ustack_t ___s = { .ustack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, BPF_F_USER_STACK), \
+                                           .pid = pid() }; \
+        u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
 
     struct bpfsh_event {
         u32 probe;

@@ -174,6 +174,15 @@ public final class KernelMap {
         return nil
     }
 
+    /// The value stored under `key`, or nil when there is none.
+    public func lookup(_ key: [UInt8]) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: lookupValueSize)
+        let result = key.withUnsafeBytes { keyBuffer in
+            value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, keyBuffer.baseAddress, $0.baseAddress) }
+        }
+        return result == 0 ? value : nil
+    }
+
     /// Reads one u64 slot of a per-CPU array, summed over CPUs.
     public func sumSlot(_ index: UInt32) -> UInt64 {
         var key = index

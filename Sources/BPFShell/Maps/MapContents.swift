@@ -36,7 +36,7 @@ public enum MapContents: Equatable, Sendable {
 
     /// Shapes raw entries: `keyType`/`valueType` come from the map's BTF.
     public static func build(kind: MapKind, keyType: ValueType, valueType: ValueType, entries: [RawEntry],
-                             selection: Selection = Selection()) -> MapContents {
+                             selection: Selection = Selection(), stacks: StackResolver? = nil) -> MapContents {
         switch kind {
         case .hist(nil), .lhist:
             var slots: [Int: UInt64] = [:]
@@ -70,6 +70,7 @@ public enum MapContents: Equatable, Sendable {
             var keyed = groups.map { KeyedHistogram(key: $0.0, histogram: .log2(slots: $0.1)) }
             keyed.sort { valueOrder($0.key, $1.key) }
             if let limit = selection.limit { keyed = Array(keyed.prefix(limit)) }
+            if let stacks { keyed = keyed.map { KeyedHistogram(key: $0.key.resolvingStacks(stacks), histogram: $0.histogram) } }
             return .keyedHistograms(keyed)
         case .hash, .count, .array:
             var rows: [Row] = []
@@ -91,6 +92,10 @@ public enum MapContents: Equatable, Sendable {
                 rows.sort { valueOrder($0.key, $1.key) }
             }
             if let limit = selection.limit { rows = Array(rows.prefix(limit)) }
+            // Symbolize only what is shown: a top 10 of a large map reads ten stacks.
+            if let stacks {
+                rows = rows.map { Row(key: $0.key.resolvingStacks(stacks), value: $0.value.resolvingStacks(stacks)) }
+            }
             let label: String
             if case .count = kind { label = "count" } else { label = "value" }
             return .table(Table(keyType: keyType, valueType: valueType, valueLabel: label, rows: rows))

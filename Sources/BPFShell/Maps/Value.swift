@@ -9,6 +9,8 @@ public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
     case enumCase(String, Int64)
     case record([Member])
     case array([Value])
+    /// A kernel or user stack: its id in the stack map and, once resolved, its frames.
+    case stack(StackTrace)
 
     public struct Member: Equatable, Sendable {
         public var name: String
@@ -32,6 +34,7 @@ public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
         case let .record(members):
             return "{ " + members.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + " }"
         case let .array(values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case let .stack(stack): return stack.frames.joined(separator: "; ")
         }
     }
 
@@ -49,6 +52,54 @@ public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var isNumeric: Bool { numeric != nil }
+}
+
+/// A stack captured by kstack() or ustack().
+public struct StackTrace: Equatable, Sendable {
+    public var isUser: Bool
+    /// The stack map id; negative is the errno bpf_get_stackid returned.
+    public var id: Int32
+    public var pid: UInt32?
+    /// Innermost first; empty until resolved.
+    public var frames: [String]
+
+    public init(isUser: Bool, id: Int32, pid: UInt32?, frames: [String] = []) {
+        self.isUser = isUser
+        self.id = id
+        self.pid = pid
+        self.frames = frames
+    }
+}
+
+/// Turns stack ids into symbolized frames (implemented against the kernel's stack map).
+public protocol StackResolver {
+    func frames(for stack: StackTrace) -> [String]
+}
+
+extension Value {
+    /// The value with every stack inside it symbolized.
+    func resolvingStacks(_ resolver: StackResolver) -> Value {
+        switch self {
+        case var .stack(stack):
+            stack.frames = resolver.frames(for: stack)
+            return .stack(stack)
+        case let .record(members):
+            return .record(members.map { Member($0.name, $0.value.resolvingStacks(resolver)) })
+        case let .array(values):
+            return .array(values.map { $0.resolvingStacks(resolver) })
+        default:
+            return self
+        }
+    }
+
+    var containsStack: Bool {
+        switch self {
+        case .stack: return true
+        case let .record(members): return members.contains { $0.value.containsStack }
+        case let .array(values): return values.contains { $0.containsStack }
+        default: return false
+        }
+    }
 }
 
 /// Orders values the way a user expects a table sorted: numbers by value, the rest by text.

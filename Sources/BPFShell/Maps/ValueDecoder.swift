@@ -40,6 +40,12 @@ public enum ValueDecoder {
             let value = enumeration.isSigned ? signExtend(raw, size: enumeration.size) : Int64(bitPattern: raw)
             let name = enumeration.cases.first { $0.value == value }?.key ?? ""
             return .enumCase(name, value)
+        case .named("kstack_t", _):
+            return .stack(StackTrace(isUser: false, id: Int32(truncatingIfNeeded: signExtend(loadInteger(buffer, offset: offset, size: 4), size: 4)),
+                                     pid: nil))
+        case .named("ustack_t", _):
+            return .stack(StackTrace(isUser: true, id: Int32(truncatingIfNeeded: signExtend(loadInteger(buffer, offset: offset, size: 4), size: 4)),
+                                     pid: UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset + 4, size: 4))))
         case let .named(_, inner):
             return decode(buffer, offset: offset, type: inner)
         case let .opaque(size):

@@ -56,6 +56,7 @@ public struct JSONRenderer {
         case let .enumCase(name, number): return name.isEmpty ? .integer(String(number)) : .string(name)
         case let .record(members): return .object(members.map { ($0.name, json($0.value)) })
         case let .array(values): return .array(values.map(json))
+        case let .stack(stack): return .array(stack.frames.map { .string($0) })
         }
     }
 

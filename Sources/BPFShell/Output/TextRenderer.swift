@@ -46,6 +46,7 @@ public struct TextRenderer {
 
     func renderTable(_ table: MapContents.Table, name: String) -> String {
         if table.rows.isEmpty { return "\(name): empty\n" }
+        if table.rows.contains(where: { $0.key.containsStack }) { return renderStackRows(table, name: name) }
         let keyColumns = columns(of: table.keyType, fallback: "key")
         let valueColumns = columns(of: table.valueType, fallback: table.valueLabel)
         var header = keyColumns.map(\.title) + valueColumns.map(\.title)
@@ -68,6 +69,29 @@ public struct TextRenderer {
             }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
         return line(header) + grid.map(line).joined()
+    }
+
+    /// Rows keyed by stacks, bpftrace style: the frames one per line inside `name[ … ]: value`.
+    func renderStackRows(_ table: MapContents.Table, name: String) -> String {
+        var out = ""
+        for row in table.rows {
+            out += "\(name)[\n"
+            for line in keyLines(row.key) { out += "    \(line)\n" }
+            out += "]: \(row.value)\n\n"
+        }
+        return out
+    }
+
+    private func keyLines(_ key: Value) -> [String] {
+        switch key {
+        case let .stack(stack): return stack.frames.isEmpty ? ["[stack \(stack.id)]"] : stack.frames
+        case let .record(members):
+            return members.flatMap { member -> [String] in
+                if case .stack = member.value { return ["\(member.name):"] + keyLines(member.value).map { "  " + $0 } }
+                return ["\(member.name): \(member.value)"]
+            }
+        default: return [key.description]
+        }
     }
 
     private struct Column { var title: String }

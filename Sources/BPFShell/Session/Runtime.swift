@@ -51,6 +51,25 @@ final class EventChannel {
     let counters: KernelMap
     private(set) var stream: EventStream
     private let forwarding = ForwardingHandler()
+    /// The stack map and the pids whose stacks it holds, made when a probe first uses
+    /// kstack() or ustack() (several megabytes, so not before).
+    private(set) var stacks: KernelMap?
+    private(set) var stackPIDs: KernelMap?
+
+    func stackMaps() throws -> (stacks: KernelMap, pids: KernelMap) {
+        if let stacks, let stackPIDs { return (stacks, stackPIDs) }
+        let newStacks = try KernelMap.create(type: BPF_MAP_TYPE_STACK_TRACE, name: Prelude.stacksMapName, keySize: 4,
+                                             valueSize: 8 * Prelude.stackDepth, maxEntries: Prelude.stackEntries)
+        do {
+            stackPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,
+                                             valueSize: 1, maxEntries: 4096)
+        } catch {
+            newStacks.close()
+            throw error
+        }
+        stacks = newStacks
+        return (newStacks, stackPIDs!)
+    }
 
     init(ringBufferBytes: Int) throws {
         events = try Self.createPrivileged {
@@ -123,6 +142,8 @@ final class EventChannel {
         stream.close()
         events.close()
         counters.close()
+        stacks?.close()
+        stackPIDs?.close()
     }
 }
 

@@ -63,6 +63,11 @@ extension Session {
         try object.reuse(map: Prelude.eventsMapName, fd: channel.events.fd)
         try object.reuse(map: Prelude.countersMapName, fd: channel.counters.fd)
         let names = Set(object.mapNames)
+        if names.contains(Prelude.stacksMapName) {
+            let stackMaps = try channel.stackMaps()
+            try object.reuse(map: Prelude.stacksMapName, fd: stackMaps.stacks.fd)
+            try object.reuse(map: Prelude.stackPIDsMapName, fd: stackMaps.pids.fd)
+        }
         for map in maps where names.contains(map.decl.name) {
             try object.reuse(map: map.decl.name, fd: map.kernelMap.fd)
         }

@@ -26,6 +26,7 @@ extension Session {
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
             channel.stream.poll(timeoutMilliseconds: Int32(min(100, max(1, untilDeadline))))
             output.flush()
+            snapshotStackProcesses()
             if now >= nextReport {
                 reportRuntimeProblems(channel)
                 nextReport = now + 1_000_000_000

@@ -63,7 +63,26 @@ extension Session {
 
     func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
         let entries = try map.kernelMap.readAll()
+        snapshotStackProcesses()
         return MapContents.build(kind: map.decl.kind, keyType: map.keyType, valueType: map.valueType,
-                                 entries: entries, selection: selection)
+                                 entries: entries, selection: selection, stacks: stackSymbolizer())
+    }
+
+    /// A symbolizer over the session's stack map, once a probe has used stacks.
+    func stackSymbolizer() -> StackResolver? {
+        guard let stacks = channel?.stacks else { return nil }
+        return StackSymbolizer(stackMap: stacks, kernel: kernelSymbols) { [weak self] pid in
+            self?.processMaps[pid] ?? ProcessMaps(pid: pid)
+        }
+    }
+
+    /// Reads the mappings of every process ustack() saw since the last look, while it
+    /// still lives: a user stack must symbolize after its (often short-lived) process exits.
+    func snapshotStackProcesses() {
+        guard let pids = channel?.stackPIDs, let entries = try? pids.readAll() else { return }
+        for entry in entries {
+            let pid = entry.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            if processMaps[pid] == nil, let maps = ProcessMaps(pid: pid) { processMaps[pid] = maps }
+        }
     }
 }

@@ -33,8 +33,9 @@ extension Session {
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
         let usedMaps = mapDefinitions.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
+        let usesStacks = ["kstack", "ustack"].contains { scanner.identifiers.contains($0) || cBlocksMention($0) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
-                                          cBlocks: cBlocks, maps: usedMaps)
+                                          cBlocks: cBlocks, maps: usedMaps, usesStacks: usesStacks)
         let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
         return CompiledProbe(name: name, points: points, unit: unit, object: object)
     }

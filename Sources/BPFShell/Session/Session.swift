@@ -66,6 +66,9 @@ public final class Session {
     public private(set) var isFinished = false
     private var isClosed = false
     private(set) var channel: EventChannel?
+    /// Mappings of processes whose user stacks were captured, by pid.
+    var processMaps: [UInt32: ProcessMaps] = [:]
+    lazy var kernelSymbols = KernelSymbols()
     private var reportedLost: UInt64 = 0
 
     public init(configuration: Configuration = Configuration(), output: OutputSink, isDryRun: Bool = false) {
@@ -261,6 +264,7 @@ public final class Session {
     public func drainEvents() {
         guard let channel else { return }
         channel.stream.drain()
+        snapshotStackProcesses()
         reportRuntimeProblems(channel)
     }
 

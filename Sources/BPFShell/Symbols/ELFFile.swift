@@ -61,6 +61,33 @@ public final class ELFFile {
         return names.filter { !$0.isEmpty }.sorted()
     }
 
+    /// Function symbols with their addresses, sorted, and the loadable segments that
+    /// map file offsets to those addresses (for symbolizing user stacks).
+    public func symbolTable() -> ELFSymbolTable {
+        var symbols: [ELFSymbolTable.Symbol] = []
+        for (section, header) in sections() where header.sh_type == SHT_SYMTAB || header.sh_type == SHT_DYNSYM {
+            guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { continue }
+            for index in 0..<Int(header.sh_size / header.sh_entsize) {
+                var symbol = GElf_Sym()
+                guard gelf_getsym(data, Int32(index), &symbol) != nil, Int32(symbol.st_info & 0xf) == STT_FUNC,
+                      symbol.st_value != 0, let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                let text = String(cString: name)
+                symbols.append(.init(address: symbol.st_value, size: symbol.st_size,
+                                     name: String(text.split(separator: "@").first ?? Substring(text))))
+            }
+        }
+        var segments: [ELFSymbolTable.Segment] = []
+        var count = 0
+        if elf_getphdrnum(elf, &count) == 0 {
+            for index in 0..<count {
+                var header = GElf_Phdr()
+                guard gelf_getphdr(elf, Int32(index), &header) != nil, header.p_type == UInt32(PT_LOAD) else { continue }
+                segments.append(.init(fileOffset: header.p_offset, address: header.p_vaddr, size: header.p_filesz))
+            }
+        }
+        return ELFSymbolTable(symbols: symbols.sorted { $0.address < $1.address }, segments: segments)
+    }
+
     /// The USDT probes in the `.note.stapsdt` section (SystemTap SDT v3 notes).
     public func usdtProbes() -> [USDTProbe] {
         var probes: [USDTProbe] = []
@@ -97,5 +124,41 @@ public final class ELFFile {
         var index = 0
         _ = elf_getshdrstrndx(elf, &index)
         return index
+    }
+}
+
+/// Symbols of one ELF file, ready to answer "which function holds this file offset".
+public struct ELFSymbolTable: Sendable {
+    public struct Symbol: Sendable {
+        var address: UInt64
+        var size: UInt64
+        var name: String
+    }
+
+    public struct Segment: Sendable {
+        var fileOffset: UInt64
+        var address: UInt64
+        var size: UInt64
+    }
+
+    let symbols: [Symbol]
+    let segments: [Segment]
+
+    /// "function+0x1c" for a file offset, or nil when no function covers it.
+    func describe(fileOffset: UInt64) -> String? {
+        guard let segment = segments.first(where: { $0.fileOffset <= fileOffset && fileOffset < $0.fileOffset + $0.size }) else {
+            return nil
+        }
+        let address = fileOffset - segment.fileOffset + segment.address
+        var low = 0, high = symbols.count - 1, found = -1
+        while low <= high {
+            let mid = (low + high) / 2
+            if symbols[mid].address <= address { found = mid; low = mid + 1 } else { high = mid - 1 }
+        }
+        guard found >= 0 else { return nil }
+        let symbol = symbols[found]
+        let offset = address - symbol.address
+        guard symbol.size == 0 || offset < symbol.size else { return nil }
+        return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
     }
 }

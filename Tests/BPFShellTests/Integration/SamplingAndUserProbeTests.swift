@@ -130,6 +130,57 @@ struct SamplingAndUserProbeTests {
         #expect(result.output.components(separatedBy: " compiles: ").count - 1 == 7, "\(result.output)")
     }
 
+    @Test func kernelStacksSymbolize() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map ks count<kstack_t>")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) count(ks, kstack()); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        for _ in 0..<5 { _ = getppid() }
+        shell.send("print ks")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        // The syscall entry path is on every such stack.
+        #expect(shell.output.contains("ks[\n"), "\(shell.output)")
+        #expect(shell.output.contains("do_syscall_64") || shell.output.contains("entry_SYSCALL_64"), "\(shell.output)")
+        #expect(shell.output.contains("]: 5"))
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    /// A short-lived process's user stack still symbolizes after it exited.
+    @Test func userStacksOfExitedProcesses() throws {
+        try Capabilities.requireBPF()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-ustack-\(pid)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("demo.c").path
+        let binary = directory.appendingPathComponent("ustackdemo").path
+        try """
+        #include <unistd.h>
+        __attribute__((noinline)) int bpfsh_leaf(void) { return getppid() + 1; }
+        __attribute__((noinline)) int bpfsh_outer(int n) { int s = 0; for (int i = 0; i < n; i++) s += bpfsh_leaf(); return s; }
+        int main(void) { usleep(200000); int s = bpfsh_outer(3); usleep(200000); return s == 0; }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        try #require(run("/usr/bin/cc", ["-O1", "-fno-omit-frame-pointer", "-o", binary, source]) == 0, "cc is needed")
+        let shell = try ShellProcess()
+        shell.send("map us count<ustack_t>")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { comm_t c = comm(); if (c.str[0] == 'u' && c.str[1] == 's' && c.str[6] == 'd') count(us, ustack()); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        shell.send("run 1200ms")
+        usleep(100_000)
+        #expect(run(binary, []) == 0)
+        usleep(1_300_000)
+        shell.send("print us")
+        shell.send("set output json")
+        shell.send("print us")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("bpfsh_outer+0x") && shell.output.contains("(ustackdemo)"), "\(shell.output)")
+        #expect(shell.output.contains("main+0x"))
+        #expect(shell.output.contains("]: 3"))
+        let json = shell.output.split(separator: "\n").first { $0.hasPrefix("{\"type\":\"map\"") }
+        #expect(json?.contains("\"key\":[\"") == true, "a stack is an array of frames in JSON: \(json ?? "")")
+    }
+
     private func run(_ executable: String, _ arguments: [String]) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

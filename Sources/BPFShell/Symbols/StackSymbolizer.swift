@@ -1,0 +1,44 @@
+import Foundation
+
+/// Symbolizes stacks from the session's stack map: kernel frames from kallsyms, user
+/// frames from the snapshot of the process's mappings and the mapped files' symbols.
+final class StackSymbolizer: StackResolver {
+    private let stackMap: KernelMap
+    private let kernel: KernelSymbols
+    private let processMaps: (UInt32) -> ProcessMaps?
+    private var tables: [String: ELFSymbolTable] = [:]
+
+    init(stackMap: KernelMap, kernel: KernelSymbols, processMaps: @escaping (UInt32) -> ProcessMaps?) {
+        self.stackMap = stackMap
+        self.kernel = kernel
+        self.processMaps = processMaps
+    }
+
+    func frames(for stack: StackTrace) -> [String] {
+        guard stack.id >= 0 else {
+            if stack.id == -14 {
+                return [stack.isUser ? "[no user stack: a kernel thread, or not readable]" : "[no kernel stack: the event was in user space]"]
+            }
+            return ["[no stack: bpf_get_stackid returned \(stack.id)\(stack.id == -17 ? ", the stack map is full" : "")]"]
+        }
+        let key = withUnsafeBytes(of: UInt32(stack.id).littleEndian) { Array($0) }
+        guard let bytes = stackMap.lookup(key) else { return ["[stack \(stack.id) no longer in the stack map]"] }
+        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
+            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }.prefix { $0 != 0 }.map { $0 }
+        guard stack.isUser, let pid = stack.pid else { return addresses.map(kernel.describe) }
+        guard let maps = processMaps(pid) else {
+            return addresses.map { "0x" + String($0, radix: 16) + " (process \(pid): mappings unknown)" }
+        }
+        return addresses.map { describeUser($0, maps) }
+    }
+
+    private func describeUser(_ address: UInt64, _ maps: ProcessMaps) -> String {
+        guard let region = maps.region(containing: address) else { return "0x" + String(address, radix: 16) }
+        let fileOffset = address - region.start + region.fileOffset
+        let file = (region.path as NSString).lastPathComponent
+        if tables[region.path] == nil { tables[region.path] = ELFFile(path: region.path)?.symbolTable() }
+        if let name = tables[region.path]?.describe(fileOffset: fileOffset) { return "\(name) (\(file))" }
+        return "0x\(String(fileOffset, radix: 16)) (\(file))"
+    }
+}
