@@ -25,25 +25,21 @@ public struct BodyScanner {
             let byte = bytes[index]
             let next = index + 1 < bytes.count ? bytes[index + 1] : nil
             let (isCode, skip) = lexer.feed(byte, next: next)
-            if isCode, Self.isIdentifierStart(byte) {
+            if isCode, Self.isIdentifierStart(byte) || Self.isDigit(byte) {
+                // A word: an identifier, or a number (so 0x1f never reads as identifier x1f).
                 var end = index + 1
-                while end < bytes.count, Self.isIdentifierStart(bytes[end]) || (bytes[end] >= 48 && bytes[end] <= 57) {
-                    end += 1
-                }
-                tokens.append((String(decoding: bytes[index..<end], as: UTF8.self), index))
+                while end < bytes.count, Self.isIdentifierStart(bytes[end]) || Self.isDigit(bytes[end]) { end += 1 }
+                let word = String(decoding: bytes[index..<end], as: UTF8.self)
+                tokens.append((word, index))
+                if Self.isIdentifierStart(byte) { identifiers.insert(word) }
                 index = end
                 continue
             }
-            if isCode, byte == UInt8(ascii: "(") || byte == UInt8(ascii: ",") {
-                tokens.append((String(UnicodeScalar(byte)), index))
-            }
-            if isCode, !(byte == 32 || byte == 9 || byte == 10 || byte == 13) && byte != UInt8(ascii: "(")
-                && byte != UInt8(ascii: ",") {
+            if isCode, ![32, 9, 10, 13].contains(byte) {
                 tokens.append((String(UnicodeScalar(byte)), index))
             }
             index += 1 + skip
         }
-        identifiers = Set(tokens.map(\.text).filter { $0.first.map { Self.isIdentifierStart(UInt8(ascii: $0.unicodeScalars.first ?? "_")) } ?? false })
         for position in tokens.indices where position + 2 < tokens.count {
             let name = tokens[position].text
             guard Self.mapOperations.contains(name), tokens[position + 1].text == "(" else { continue }
@@ -57,6 +53,8 @@ public struct BodyScanner {
                                                     in: bytes, block: block)))
         }
     }
+
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
 
     static func isIdentifierStart(_ byte: UInt8) -> Bool {
         (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95

@@ -60,15 +60,17 @@ final class EventChannel {
         if let stacks, let stackPIDs { return (stacks, stackPIDs) }
         let newStacks = try KernelMap.create(type: BPF_MAP_TYPE_STACK_TRACE, name: Prelude.stacksMapName, keySize: 4,
                                              valueSize: 8 * Prelude.stackDepth, maxEntries: Prelude.stackEntries)
+        let newPIDs: KernelMap
         do {
-            stackPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,
-                                             valueSize: 1, maxEntries: 4096)
+            newPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,
+                                           valueSize: 1, maxEntries: 4096)
         } catch {
             newStacks.close()
             throw error
         }
         stacks = newStacks
-        return (newStacks, stackPIDs!)
+        stackPIDs = newPIDs
+        return (newStacks, newPIDs)
     }
 
     init(ringBufferBytes: Int) throws {
