@@ -24,6 +24,11 @@ public struct JSONRenderer {
         line(.object([("type", .string("event")), ("probe", .string(probe)), ("text", .string(text))]))
     }
 
+    /// The header `every` prints before each repetition.
+    public func interval(time: String) -> String {
+        line(.object([("type", .string("interval")), ("time", .string(time))]))
+    }
+
     public func lost(count: UInt64) -> String {
         line(.object([("type", .string("lost")), ("count", .number(Double(count)))]))
     }

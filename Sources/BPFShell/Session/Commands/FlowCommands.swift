@@ -54,7 +54,11 @@ struct EveryCommand: ShellCommand {
         while count.map({ iteration < $0 }) ?? true {
             if session.pump(seconds: seconds) { break }
             iteration += 1
-            session.say("\n\(formatter.string(from: Date()))")
+            let time = formatter.string(from: Date())
+            switch session.outputFormat {
+            case .text: session.say("\n\(time)")
+            case .json: session.output.write(session.jsonRenderer.interval(time: time))
+            }
             for command in commands {
                 try session.perform(command, cell: cell)
             }
