@@ -25,6 +25,23 @@
 #                     $BENCH_STARTS; bpftrace: start to exit of a one-probe
 #                     script with `interval:ms:1 { exit(); }`, median of
 #                     $BENCH_STARTS.
+#   start to quit   = wall time of `printf 'quit\n' | bpfsh`, median of
+#                     $BENCH_QUITS; bpftrace: `bpftrace -e 'BEGIN { exit(); }'`.
+#   idle memory     = VmRSS (and VmHWM) of bpfsh 1 s after start, stdin an
+#                     open FIFO; bpftrace: peak RSS of the run above
+#                     (/usr/bin/time %M); C ref: VmRSS of `ref count` once
+#                     attached.
+#   print()         = bench/getppid_rate issues getppid at a fixed rate for
+#   streaming         $BENCH_PRINT_SECS s while the tool prints one line per
+#                     call of that pid (bpfsh: print("%d %llu\n", pid(),
+#                     nsecs()) during `run`; bpftrace: printf; C ref:
+#                     bench/ref_print); a rate passes when lines == calls,
+#                     nothing was reported lost and the workload reached
+#                     95 % of the rate.  Rates are stepped up through
+#                     $BENCH_PRINT_RATES until one fails.  Overload: the same
+#                     unpaced (at most $BENCH_PRINT_N calls), and once more
+#                     with the tool stopped (SIGSTOP) for 0.5 s so that
+#                     records must be lost; lines + lost must equal calls.
 #
 # Knobs (environment):
 #   BPFSH          bpfsh binary            (default .build/release/bpfsh)
@@ -37,7 +54,13 @@
 #   BENCH_STARTS   reference start-ups     (default 5)
 #   BENCH_CPU      pin the workload to this CPU, "" = no pinning (default 1)
 #   BENCH_TIMEOUT  timeout per process, s  (default 60)
-#   BENCH_SKIP     space-separated parts to skip: bpftrace bpfsh startup
+#   BENCH_QUITS    start-to-quit runs      (default 11)
+#   BENCH_PRINT_RATES  print() steady rates, events/s, ascending
+#                  (default "100000 250000 500000 750000 1000000 2000000")
+#   BENCH_PRINT_SECS   seconds per print() run (default 2)
+#   BENCH_PRINT_N      most calls in the print() overload run (default 4000000)
+#   BENCH_SKIP     space-separated parts to skip: bpftrace bpfsh perevent
+#                  startup print
 
 set -u
 set -o pipefail
@@ -61,6 +84,10 @@ NSTARTS=${BENCH_STARTS:-5}
 CPU=${BENCH_CPU-1}
 TMO=${BENCH_TIMEOUT:-60}
 SKIP=" ${BENCH_SKIP:-} "
+NQUITS=${BENCH_QUITS:-11}
+PRINT_RATES=${BENCH_PRINT_RATES:-100000 250000 500000 750000 1000000 2000000}
+PRINT_SECS=${BENCH_PRINT_SECS:-2}
+PRINT_N=${BENCH_PRINT_N:-4000000}
 
 TP=tracepoint:syscalls:sys_enter_getppid
 
@@ -68,6 +95,9 @@ mkdir -p "$OUT" "$LOGDIR"
 LOG=$OUT/bench.log
 : >"$LOG"
 TMP=$(mktemp -d /tmp/bpfsh-bench.XXXXXX)
+# print() output goes to a tmpfs when there is one, so that the disk is not
+# what limits a tool's streaming rate
+SINK=$(mktemp -d /dev/shm/bpfsh-bench.XXXXXX 2>/dev/null) || SINK=$TMP
 
 # --------------------------------------------------------------------------
 # housekeeping
@@ -88,6 +118,7 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     rm -rf "$TMP"
+    [[ $SINK == "$TMP" ]] || rm -rf "$SINK"
 }
 trap cleanup EXIT
 trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
@@ -294,6 +325,20 @@ build() {
         say "build: getppid_loop"
         gcc -O2 -Wall -o "$OUT/getppid_loop" "$BENCH/getppid_loop.c" || return 1
     fi
+    if [[ ! -x $OUT/getppid_rate || $BENCH/getppid_rate.c -nt $OUT/getppid_rate ]]; then
+        say "build: getppid_rate"
+        gcc -O2 -Wall -o "$OUT/getppid_rate" "$BENCH/getppid_rate.c" || return 1
+    fi
+    if [[ ! -s $OUT/ref_print.bpf.o || $BENCH/ref_print.bpf.c -nt $OUT/ref_print.bpf.o ||
+        $OUT/vmlinux.h -nt $OUT/ref_print.bpf.o ]]; then
+        say "build: ref_print.bpf.o"
+        clang-19 -target bpf -O2 -g -D__TARGET_ARCH_x86 -I"$OUT" \
+            -c "$BENCH/ref_print.bpf.c" -o "$OUT/ref_print.bpf.o" || return 1
+    fi
+    if [[ ! -x $OUT/ref_print || $BENCH/ref_print.c -nt $OUT/ref_print ]]; then
+        say "build: ref_print"
+        gcc -O2 -Wall -o "$OUT/ref_print" "$BENCH/ref_print.c" -lbpf || return 1
+    fi
 }
 
 bpfsh_start() { # TAG [env assignments...]
@@ -449,7 +494,7 @@ per_event() {
 # --------------------------------------------------------------------------
 # start-up latency
 
-startup_ref() { # sets REF_START (median ms exec -> "ready")
+startup_ref() { # sets REF_START (median ms exec -> "ready"), REF_RSS (MB)
     local vals=() t0 t1 i
     for ((i = 0; i < NSTARTS; i++)); do
         t0=$(now)
@@ -457,10 +502,11 @@ startup_ref() { # sets REF_START (median ms exec -> "ready")
         if wait_line '^ready$' 30; then
             t1=$(now)
             vals+=("$(ms_between "$t0" "$t1")")
+            ((i == 0)) && REF_RSS=$(kb_to_mb "$(proc_kb "$(child_of "$P_PID")" VmRSS)")
         fi
         finish_proc 20
     done
-    log "C ref start->ready ms: ${vals[*]:-none}"
+    log "C ref start->ready ms: ${vals[*]:-none}; VmRSS once attached: $REF_RSS MB"
     REF_START=$(median "${vals[@]}")
 }
 
@@ -532,6 +578,381 @@ startup_bpfsh() { # sets SH_WARM SH_CACHE SH_COLD SH_COLD_OWN SH_WARM_START
     rm -rf "$cold"
 }
 
+
+# --------------------------------------------------------------------------
+# start to quit, idle memory
+
+child_of() { # the process a timeout wrapper runs (first child of PID)
+    pgrep -P "$1" 2>/dev/null | head -1
+}
+proc_kb() { # PID FIELD -> kB value of FIELD (VmRSS, VmHWM) in /proc/PID/status
+    [[ -n ${1:-} ]] || return 0
+    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+kb_to_mb() {
+    if is_num "${1:-}"; then awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; else echo n/a; fi
+}
+
+# quit_times NAME CMD... : wall time of CMD with 'quit' on stdin, $NQUITS
+# times; sets QUIT_MS (median) or n/a when a run failed
+quit_times() {
+    local name=$1 vals=() t0 t1 i rc
+    shift
+    QUIT_MS=n/a
+    for ((i = 0; i < NQUITS; i++)); do
+        t0=$(now)
+        printf 'quit\n' | timeout "$TMO" "$@" >>"$LOGDIR/$name-quit.log" 2>&1
+        rc=$?
+        t1=$(now)
+        if ((rc != 0)); then
+            say "$name: start-to-quit run exited with status $rc (see $LOGDIR/$name-quit.log)"
+            return 1
+        fi
+        vals+=("$(ms_between "$t0" "$t1")")
+    done
+    log "$name start to quit ms: ${vals[*]}"
+    QUIT_MS=$(median "${vals[@]}")
+}
+
+# peak_rss_kb CMD... : peak RSS in kB of CMD (stdin 'quit'), printed
+peak_rss_kb() {
+    local f=$TMP/peak-rss pid child kb best=
+    if [[ -x /usr/bin/time ]]; then
+        rm -f "$f"
+        printf 'quit\n' | timeout "$TMO" /usr/bin/time -f '%M' -o "$f" "$@" >>"$LOGDIR/peak-rss.log" 2>&1
+        kb=$(tail -1 "$f" 2>/dev/null)
+        is_num "$kb" && printf '%s' "$kb"
+        return 0
+    fi
+    # no GNU time: poll VmHWM while it runs
+    printf 'quit\n' | timeout "$TMO" "$@" >>"$LOGDIR/peak-rss.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    while kill -0 "$pid" 2>/dev/null; do
+        child=$(child_of "$pid")
+        kb=$(proc_kb "$child" VmHWM)
+        is_num "$kb" && { [[ -z $best ]] || ((kb > best)); } && best=$kb
+        sleep 0.005
+    done
+    wait "$pid"
+    forget "$pid"
+    printf '%s' "$best"
+}
+
+startup_idle_bpfsh() { # sets SH_QUIT (ms), SH_RSS SH_HWM SH_PEAK (MB)
+    local pid
+    SH_QUIT=n/a SH_RSS=n/a SH_HWM=n/a SH_PEAK=n/a
+    quit_times bpfsh env NO_COLOR=1 "$BPFSH"
+    SH_QUIT=$QUIT_MS
+    SH_PEAK=$(kb_to_mb "$(peak_rss_kb env NO_COLOR=1 "$BPFSH")")
+    # idle: stdin an open FIFO, 1 s for the background compiler warm-up
+    bpfsh_start bpfsh-idle
+    sleep 1
+    pid=$(child_of "$P_PID")
+    if [[ -n $pid ]]; then
+        SH_RSS=$(kb_to_mb "$(proc_kb "$pid" VmRSS)")
+        SH_HWM=$(kb_to_mb "$(proc_kb "$pid" VmHWM)")
+    fi
+    send quit
+    finish_proc 30
+    ((P_RC == 0)) || say "bpfsh idle: exited with status $P_RC (see $P_LOG)"
+    log "bpfsh start to quit median $SH_QUIT ms; idle VmRSS $SH_RSS MB, VmHWM $SH_HWM MB; peak RSS of 'quit' run $SH_PEAK MB"
+}
+
+startup_idle_bpftrace() { # sets BT_QUIT (ms), BT_PEAK (MB)
+    BT_QUIT=n/a BT_PEAK=n/a
+    quit_times bpftrace bpftrace -e 'BEGIN { exit(); }'
+    BT_QUIT=$QUIT_MS
+    BT_PEAK=$(kb_to_mb "$(peak_rss_kb bpftrace -e 'BEGIN { exit(); }')")
+    log "bpftrace 'BEGIN { exit(); }' median $BT_QUIT ms, peak RSS $BT_PEAK MB"
+}
+
+# --------------------------------------------------------------------------
+# print() streaming
+#
+# One step: start bench/getppid_rate paused (it prints its pid and waits for
+# a byte on a FIFO), start the tool with a probe filtered on that pid and its
+# stdout in a file on $SINK, release the workload, wait for it, let the tool
+# drain, stop it, then count the lines the tool wrote for that pid and the
+# records it reported lost.  The workload's call count is exact, so
+#   lines == calls and lost == 0   at a steady rate means nothing was dropped
+#   lines + lost == calls          under overload means loss is counted exactly
+
+cpu_ticks() { # utime + stime of PID (all threads), in clock ticks
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    st=${st##*) }
+    # shellcheck disable=SC2086
+    set -- $st
+    printf '%s' "$((${12} + ${13}))"
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# wait_file FILE RE SECS [PID]: until the last 64 KiB of FILE have a line
+# matching RE; 0 = found, 1 = timeout or PID gone, 2 = an error line showed up
+# in $WF_ERR (if set)
+wait_file() {
+    local deadline=$((SECONDS + $3))
+    while ((SECONDS <= deadline)); do
+        # (no grep -q: with pipefail, tail dying of EPIPE would hide the match)
+        tail -c 65536 "$1" 2>/dev/null | grep -E "$2" >/dev/null && return 0
+        [[ -n ${WF_ERR:-} ]] && grep -qE '[Ee]rror:' "$WF_ERR" 2>/dev/null && return 2
+        [[ -n ${4:-} ]] && ! kill -0 "$4" 2>/dev/null && return 1
+        sleep 0.02
+    done
+    return 1
+}
+
+# stop_pid PID SECS: waits for our child PID to exit, TERM then KILL after
+# SECS; sets W_RC
+stop_pid() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+    if kill -0 "$1" 2>/dev/null; then
+        log "[stop] pid $1 still running after $2 s, sending TERM"
+        kill -TERM "$1" 2>/dev/null
+        sleep 1
+        kill -KILL "$1" 2>/dev/null
+    fi
+    wait "$1"
+    W_RC=$?
+    forget "$1"
+}
+
+# wait_stable FILE SECS: until FILE has not grown for 0.3 s (at most SECS)
+wait_stable() {
+    local deadline=$((SECONDS + $2)) last=-1 size same=0
+    while ((SECONDS <= deadline && same < 3)); do
+        size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+        if [[ $size == "$last" ]]; then same=$((same + 1)); else same=0; fi
+        last=$size
+        sleep 0.1
+    done
+}
+
+sum_numbers() { tr -d ",_' " | awk '{ s += $1 } END { printf "%d", s }'; }
+
+# stream_step TOOL RATE SECS [MAXCALLS]: one run (RATE 0 = unpaced); with
+# ST_STALL=S set, the tool's process is stopped (SIGSTOP) for S seconds from
+# 0.3 s after the workload starts, so that the ring buffer overflows; sets
+# ST_CALLS ST_SECS ST_RATE (achieved calls/s) ST_LINES ST_LOST ST_CPU
+# (consumer CPU s from attach to drained) and ST_FAIL (empty when the step
+# ran cleanly)
+stream_step() {
+    local tool=$1 rate=$2 secs=$3 max=${4:-} tag wout sout serr go gofd infd=
+    local wpid tpid cpid w c0 c1 res rc
+    tag=stream-$tool-$rate${ST_STALL:+-stalled}
+    wout=$TMP/$tag.w sout=$SINK/$tag.out serr=$LOGDIR/$tag.err go=$TMP/$tag.go
+    ST_CALLS=n/a ST_SECS=n/a ST_RATE=n/a ST_LINES=n/a ST_LOST=n/a ST_CPU=n/a ST_FAIL=
+    : >"$serr"
+    rm -f "$go" "$sout"
+    (($(foreign_probes) == 0)) || ST_NOTE=" (OTHER SYSCALL PROBES ATTACHED)"
+
+    mkfifo "$go"
+    if [[ -n $CPU ]]; then
+        timeout "$TMO" taskset -c "$CPU" "$OUT/getppid_rate" "$rate" "$secs" $max <"$go" >"$wout" 2>>"$serr" &
+    else
+        timeout "$TMO" "$OUT/getppid_rate" "$rate" "$secs" $max <"$go" >"$wout" 2>>"$serr" &
+    fi
+    wpid=$!
+    PIDS+=("$wpid")
+    exec {gofd}>"$go"
+    if wait_file "$wout" '^pid [0-9]+$' 10 "$wpid"; then
+        w=$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$wout")
+    else
+        ST_FAIL="workload did not start"
+    fi
+
+    if [[ -z $ST_FAIL ]]; then
+        case $tool in
+        bpfsh)
+            rm -f "$TMP/$tag.in"
+            mkfifo "$TMP/$tag.in"
+            timeout "$TMO" env NO_COLOR=1 "$BPFSH" <"$TMP/$tag.in" >"$sout" 2>>"$serr" &
+            tpid=$!
+            PIDS+=("$tpid")
+            exec {infd}>"$TMP/$tag.in"
+            printf '%s\n' "probe $TP { if (pid() == $w) print(\"%d %llu\\n\", pid(), nsecs()); }" >&"$infd"
+            WF_ERR=$serr wait_file "$sout" ' attached: .* in [0-9.]+ ms' "$TMO" "$tpid" ||
+                ST_FAIL="probe did not attach"
+            ;;
+        ref)
+            timeout "$TMO" "$OUT/ref_print" "$w" batch </dev/null >"$sout" 2>>"$serr" &
+            tpid=$!
+            PIDS+=("$tpid")
+            wait_file "$sout" '^ready$' 30 "$tpid" || ST_FAIL="ref_print did not attach"
+            ;;
+        bpftrace)
+            local before i
+            before=$(tp_attachments)
+            timeout "$TMO" bpftrace -e "$TP /pid == $w/ { printf(\"%d %llu\\n\", pid, nsecs); }" \
+                </dev/null >"$sout" 2>>"$serr" &
+            tpid=$!
+            PIDS+=("$tpid")
+            ST_FAIL="bpftrace did not attach"
+            for ((i = 0; i < 600; i++)); do
+                (($(tp_attachments) > before)) && { ST_FAIL=; break; }
+                kill -0 "$tpid" 2>/dev/null || break
+                sleep 0.05
+            done
+            ;;
+        esac
+    fi
+    cpid=
+    [[ -n ${tpid:-} ]] && cpid=$(child_of "$tpid")
+    c0=
+    [[ -n $cpid ]] && c0=$(cpu_ticks "$cpid")
+
+    if [[ -z $ST_FAIL ]]; then
+        if [[ $tool == bpfsh ]]; then
+            # run outlasts the workload; streaming starts with it
+            printf 'run %ss\n' "$(awk -v s="$secs" 'BEGIN { print s + 1 }')" >&"$infd"
+            sleep 0.3
+        fi
+        printf g >&"$gofd"
+    fi
+    exec {gofd}>&-       # without the byte, EOF: the workload exits at once
+    if [[ -z $ST_FAIL && -n ${ST_STALL:-} && -n $cpid ]]; then
+        sleep 0.3
+        kill -STOP "$cpid" 2>/dev/null
+        sleep "$ST_STALL"
+        kill -CONT "$cpid" 2>/dev/null
+        log "  ($tool pid $cpid stopped for $ST_STALL s)"
+    fi
+    stop_pid "$wpid" $((${secs%.*} + 30))
+    res=$(tail -1 "$wout")
+    if [[ -z $ST_FAIL && $res =~ ^calls\ ([0-9]+)\ ns\ ([0-9]+)\ rate\ ([0-9]+)$ ]]; then
+        ST_CALLS=${BASH_REMATCH[1]}
+        ST_SECS=$(awk -v n="${BASH_REMATCH[2]}" 'BEGIN { printf "%.3f", n / 1e9 }')
+        ST_RATE=${BASH_REMATCH[3]}
+    elif [[ -z $ST_FAIL ]]; then
+        ST_FAIL="workload failed (status $W_RC)"
+    fi
+
+    if [[ -n ${tpid:-} ]]; then
+        case $tool in
+        bpfsh)
+            # drain what is left, then a marker whose output shows the runs are over
+            printf 'run 300ms\nmap bench_done count<u32>\n' >&"$infd" 2>/dev/null
+            wait_file "$sout" '^map bench_done' $((${secs%.*} + 15)) "$tpid" ||
+                [[ -n $ST_FAIL ]] || ST_FAIL="bpfsh did not finish the run"
+            c1=
+            [[ -n $cpid ]] && c1=$(cpu_ticks "$cpid")
+            printf 'quit\n' >&"$infd" 2>/dev/null
+            exec {infd}>&-
+            stop_pid "$tpid" 30
+            ;;
+        *)
+            wait_stable "$sout" 10
+            c1=
+            [[ -n $cpid ]] && c1=$(cpu_ticks "$cpid")
+            kill -INT "$tpid" 2>/dev/null   # timeout passes it on
+            stop_pid "$tpid" 30
+            ;;
+        esac
+        rc=$W_RC
+        ((rc == 0)) || [[ -n $ST_FAIL ]] || ST_FAIL="$tool exited with status $rc"
+    elif [[ -n $infd ]]; then
+        exec {infd}>&-
+    fi
+    rm -f "$go" "$TMP/$tag.in"
+
+    if [[ -n ${w:-} && -f $sout ]]; then
+        ST_LINES=$(grep -c "^$w [0-9][0-9]*\$" "$sout")
+        case $tool in
+        bpfsh) ST_LOST=$(grep -o 'warning: [0-9][0-9,_'"'"']* print() records lost' "$serr" |
+            sed 's/^warning: //; s/ print.*//' | sum_numbers) ;;
+        ref) ST_LOST=$(sed -n 's/.*records written, \([0-9]*\) lost.*/\1/p' "$serr" | sum_numbers) ;;
+        bpftrace) ST_LOST=$(cat "$sout" "$serr" | grep -o 'Lost [0-9][0-9]* events' |
+            awk '{ print $2 }' | sum_numbers) ;;
+        esac
+        # keep what is not an event line (attach messages, warnings) in the logs
+        grep -v "^$w [0-9][0-9]*\$" "$sout" | head -50 >>"$LOGDIR/$tag.log"
+    fi
+    if is_num "${c0:-}" && is_num "${c1:-}"; then
+        ST_CPU=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+    fi
+    rm -f "$sout"
+    log "  $tool rate ${rate:-0}/s${ST_STALL:+ (reader stopped ${ST_STALL} s)}: calls $ST_CALLS in $ST_SECS s (achieved $ST_RATE/s)," \
+        "lines $ST_LINES, lost $ST_LOST, consumer CPU $ST_CPU s${ST_FAIL:+, FAILED: $ST_FAIL}${ST_NOTE:-}"
+    [[ -n ${ST_NOTE:-} ]] && ((STREAM_CONTAMINATED++))
+    ST_NOTE=
+}
+
+# stream_tool TOOL: steady rates, then overload; sets
+#   R[TOOL-zl]    highest rate (events/s) that passed, 0 if none
+#   R[TOOL-zlwhy] why the next rate failed
+#   R[TOOL-ovl]   overload drained events/s (lines / workload seconds)
+#   R[TOOL-exact] "exact" or "off N" (lines + lost - calls), in the overload
+#                 run and in a run whose reader is stopped for 0.5 s
+#   R[TOOL-cpu]   consumer CPU ns per line in the overload run
+stream_tool() {
+    local tool=$1 rate best=0 why="passed every rate" off try
+    say "print() streaming: $tool at ${PRINT_RATES// /, } events/s, ${PRINT_SECS} s each, then unpaced"
+    for rate in $PRINT_RATES; do
+        # a run where only the workload fell short (no loss) is tried once
+        # more: the VM's syscall speed drifts
+        for try in 1 2; do
+            stream_step "$tool" "$rate" "$PRINT_SECS"
+            [[ -z $ST_FAIL && $ST_LOST == 0 && $ST_LINES == "$ST_CALLS" ]] &&
+                awk -v a="$ST_RATE" -v r="$rate" 'BEGIN { exit !(a < 0.95 * r) }' || break
+            ((try == 1)) && log "  (workload short of $rate/s: trying once more)"
+        done
+        if [[ -n $ST_FAIL ]]; then
+            why="at $rate/s the step failed: $ST_FAIL"
+            say "print() $tool: $why (see $LOGDIR/stream-$tool-$rate.*)"
+            break
+        fi
+        if ! is_num "$ST_LOST" || ! is_num "$ST_LINES" || ! is_num "$ST_CALLS" ||
+            ((ST_LOST != 0 || ST_LINES != ST_CALLS)); then
+            why="at $rate/s: $ST_LOST lost, $ST_LINES lines for $ST_CALLS calls"
+            break
+        fi
+        if awk -v a="$ST_RATE" -v r="$rate" 'BEGIN { exit !(a < 0.95 * r) }'; then
+            why="at $rate/s the workload reached only $ST_RATE/s with the probe on (nothing lost)"
+            break
+        fi
+        best=$rate
+    done
+    R[$tool-zl]=$best
+    R[$tool-zlwhy]=$why
+    log "  => $tool: highest zero-loss rate $best/s; $why"
+
+    stream_step "$tool" 0 "$PRINT_SECS" "$PRINT_N"
+    R[$tool-ovl]=n/a R[$tool-exact]=n/a R[$tool-cpu]=n/a R[$tool-ovlrate]=n/a
+    if [[ -z $ST_FAIL ]]; then
+        R[$tool-ovl]=$(awk -v l="$ST_LINES" -v s="$ST_SECS" 'BEGIN { printf "%.0f", l / s }')
+        R[$tool-ovlrate]=$ST_RATE
+        off=$((ST_LINES + ST_LOST - ST_CALLS))
+        if ((off == 0)); then R[$tool-exact]=exact; else R[$tool-exact]="off $off"; fi
+        is_num "$ST_CPU" && ((ST_LINES > 0)) &&
+            R[$tool-cpu]=$(awk -v c="$ST_CPU" -v l="$ST_LINES" 'BEGIN { printf "%.0f", c * 1e9 / l }')
+        R[$tool-ovlnote]="$ST_CALLS calls in $ST_SECS s, $ST_LINES lines, $ST_LOST lost"
+    else
+        say "print() $tool overload: $ST_FAIL"
+        R[$tool-ovlnote]="failed: $ST_FAIL"
+    fi
+    log "  => $tool overload: ${R[$tool-ovlnote]}; drained ${R[$tool-ovl]}/s; count ${R[$tool-exact]};" \
+        "consumer CPU ${R[$tool-cpu]} ns per line"
+
+    # loss must happen to be counted: stop the reader for a moment
+    ST_STALL=0.5 stream_step "$tool" 0 "$PRINT_SECS" "$PRINT_N"
+    if [[ -z $ST_FAIL ]]; then
+        off=$((ST_LINES + ST_LOST - ST_CALLS))
+        R[$tool-stallnote]="$ST_CALLS calls, $ST_LINES lines, $ST_LOST lost"
+        if ((off != 0)); then
+            R[$tool-exact]="off $off"
+        elif ((ST_LOST == 0)); then
+            R[$tool-stallnote]+=" (nothing lost: loss counting not exercised)"
+        fi
+    else
+        say "print() $tool with the reader stopped: $ST_FAIL"
+        R[$tool-exact]=n/a
+        R[$tool-stallnote]="failed: $ST_FAIL"
+    fi
+    log "  => $tool with the reader stopped 0.5 s: ${R[$tool-stallnote]}; count ${R[$tool-exact]}"
+}
+
 # --------------------------------------------------------------------------
 # main
 
@@ -573,23 +994,36 @@ LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 TOOLS=(ref)
 ((HAVE_BT)) && TOOLS+=(bpftrace)
 ((HAVE_SH)) && TOOLS+=(bpfsh)
-for mode in count hist; do
-    say "per-event $mode: ${TOOLS[*]}"
-    per_event "$mode" "${TOOLS[@]}"
-done
+if ! skipped perevent; then
+    for mode in count hist; do
+        say "per-event $mode: ${TOOLS[*]}"
+        per_event "$mode" "${TOOLS[@]}"
+    done
+fi
 
 REF_START=n/a BT_START=n/a SH_WARM=n/a SH_CACHE=n/a SH_COLD=n/a SH_COLD_OWN=n/a SH_WARM_START=n/a
+REF_RSS=n/a SH_QUIT=n/a SH_RSS=n/a SH_HWM=n/a SH_PEAK=n/a BT_QUIT=n/a BT_PEAK=n/a
 if ! skipped startup; then
     say "start-up: C reference"
     startup_ref
     if ((HAVE_BT)); then
         say "start-up: bpftrace"
         startup_bpftrace
+        startup_idle_bpftrace
     fi
     if ((HAVE_SH)); then
         say "start-up: bpfsh"
         startup_bpfsh
+        startup_idle_bpfsh
     fi
+fi
+
+STREAM_CONTAMINATED=0
+if ! skipped print; then
+    wait_quiet || say "print(): other processes keep BPF probes on syscall tracepoints; measuring anyway"
+    stream_tool ref
+    ((HAVE_BT)) && stream_tool bpftrace
+    ((HAVE_SH)) && stream_tool bpfsh
 fi
 
 # --------------------------------------------------------------------------
@@ -628,6 +1062,7 @@ done
 # report
 
 v() { local x=${R[$1]:-n/a}; printf '%s' "$x"; }
+kev() { if is_num "$1"; then awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; else printf '%s' "$1"; fi; }
 f1() { if is_num "$1"; then awk -v a="$1" 'BEGIN { printf "%.1f", a }'; else printf '%s' "$1"; fi; }
 row() { printf '%-32s %9s %9s %9s %9s %11s   %s\n' "$1" "$(f1 "$2")" "$(f1 "$3")" "$(f1 "$4")" "$5" "$6" "$7"; }
 {
@@ -641,6 +1076,18 @@ row() { printf '%-32s %9s %9s %9s %9s %11s   %s\n' "$1" "$(f1 "$2")" "$(f1 "$3")
         "$(ratio "$SH_WARM" "$REF_START")" "$(ratio "$BT_START" "$REF_START")" "<= 50 ms"
     row "same probe again (cache) ms" "$SH_CACHE" "-" "-" "-" "-" "<= 5 ms"
     row "first probe, cold cache ms" "$SH_COLD" "-" "-" "-" "-" "<= 3000 ms (start->attached)"
+    row "start to quit ms" "$SH_QUIT" "-" "$BT_QUIT" "-" "-" "< 100 ms"
+    row "idle RSS MB" "$SH_RSS" "$REF_RSS" "$BT_PEAK" "-" "-" "< 50 MB"
+    if ! skipped print; then
+        row "print() zero-loss k ev/s" "$(kev "$(v bpfsh-zl)")" "$(kev "$(v ref-zl)")" "$(kev "$(v bpftrace-zl)")" \
+            "$(ratio "$(v bpfsh-zl)" "$(v ref-zl)")" "$(ratio "$(v bpftrace-zl)" "$(v ref-zl)")" ">= 1000 k/s drained"
+        row "print() overload drained k ev/s" "$(kev "$(v bpfsh-ovl)")" "$(kev "$(v ref-ovl)")" "$(kev "$(v bpftrace-ovl)")" \
+            "$(ratio "$(v bpfsh-ovl)" "$(v ref-ovl)")" "$(ratio "$(v bpftrace-ovl)" "$(v ref-ovl)")" "-"
+        row "print() lost counted exactly" "$(v bpfsh-exact)" "$(v ref-exact)" "$(v bpftrace-exact)" "-" "-" \
+            "lines+lost = calls"
+        row "print() reader CPU ns/line" "$(v bpfsh-cpu)" "$(v ref-cpu)" "$(v bpftrace-cpu)" \
+            "$(ratio "$(v bpfsh-cpu)" "$(v ref-cpu)")" "$(ratio "$(v bpftrace-cpu)" "$(v ref-cpu)")" "-"
+    fi
     echo
     echo "per-event = ns per getppid with the probe attached minus with nothing attached"
     echo "  ($N calls per run, median over $REPS rounds of attached run - baseline run,"
@@ -651,11 +1098,33 @@ row() { printf '%-32s %9s %9s %9s %9s %11s   %s\n' "$1" "$(f1 "$2")" "$(f1 "$3")
     ((HAVE_SH)) && echo "bpfsh: warm and cache rows are bpfsh's own \"in X ms\" (medians of $NPROBES); cold row = wall"
     ((HAVE_SH)) && echo "  time from starting bpfsh with an empty XDG_CACHE_HOME to its \"attached\" line (bpfsh"
     ((HAVE_SH)) && echo "  itself said $SH_COLD_OWN ms); start -> first probe attached with a warm cache: $SH_WARM_START ms."
+    echo "start to quit: wall time of \`printf 'quit\\n' | bpfsh\` and of \`bpftrace -e 'BEGIN { exit(); }'\`, medians"
+    echo "  of $NQUITS. idle RSS: bpfsh's VmRSS 1 s after start with stdin open (VmHWM $SH_HWM MB; peak"
+    echo "  of the 'quit' run $SH_PEAK MB); C ref: VmRSS of 'ref count' once attached; bpftrace: peak RSS"
+    echo "  of 'BEGIN { exit(); }'."
+    if ! skipped print; then
+        echo "print(): getppid_rate on CPU ${CPU:-any} at ${PRINT_RATES// /, }/s for $PRINT_SECS s each, one line per"
+        echo "  call (\"%d %llu\\n\", pid, nsecs) into a file on $(df --output=fstype "$SINK" 2>/dev/null | tail -1);"
+        echo "  zero-loss = highest rate with lines == calls, nothing reported lost and >= 95 % of the"
+        echo "  rate reached with the probe on. C ref = bench/ref_print (libbpf ring buffer, 64 KiB stdio"
+        echo "  buffer, kernel wakes it per 1 MiB of records). Overload = unpaced, <= $PRINT_N calls;"
+        echo "  lost counted exactly = lines + lost == calls in the overload run and in one more where"
+        echo "  the reader is stopped (SIGSTOP) for 0.5 s so that records must be lost."
+        for t in bpfsh ref bpftrace; do
+            [[ -n ${R[$t-zlwhy]:-} ]] || continue
+            echo "  $t: ${R[$t-zlwhy]}; overload ${R[$t-ovlnote]:-n/a};"
+            echo "    reader stopped 0.5 s: ${R[$t-stallnote]:-n/a}"
+        done
+    fi
     echo "load average: $LOAD_START at start, $(cut -d' ' -f1 /proc/loadavg) at end (the workload alone makes about 1)"
     if ((CONTAMINATED)); then
         echo "WARNING: in $CONTAMINATED rounds (after 3 tries each) another process had a BPF probe"
         echo "  on a syscall tracepoint;"
         echo "  the per-event numbers are not reliable (see $LOG)"
+    fi
+    if ((STREAM_CONTAMINATED)); then
+        echo "WARNING: in $STREAM_CONTAMINATED print() runs another process had a BPF probe on a syscall"
+        echo "  tracepoint (it may run on every getppid call); the print() numbers are not reliable"
     fi
     if [[ -z $LEFT_PROGS && -z $LEFT_MAPS ]]; then
         echo "leftovers: none (bpftool prog/map show list nothing new)"
@@ -667,5 +1136,5 @@ row() { printf '%-32s %9s %9s %9s %9s %11s   %s\n' "$1" "$(f1 "$2")" "$(f1 "$3")
 cat "$OUT/results.txt" >>"$LOG"
 
 [[ -z $LEFT_PROGS && -z $LEFT_MAPS ]] || exit 1
-is_num "$(v ref-count)" && is_num "$(v ref-hist)" || exit 1
+skipped perevent || { is_num "$(v ref-count)" && is_num "$(v ref-hist)"; } || exit 1
 exit 0

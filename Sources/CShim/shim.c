@@ -131,8 +131,9 @@ int bpfsh_wait_readable(int fd, int timeout_ms) {
         if (idle_fn && idle_fd >= 0 && watched == 2) {
             fds[2].fd = idle_fd;
             watched = 3;
-            /* Wake at least once a second so lost records are reported as they happen. */
-            if (wait_ms < 0 || wait_ms > 1000) wait_ms = 1000;
+            /* Wake at least four times a second: records submitted without a wake-up are
+               drained then, and lost records are reported as they happen. */
+            if (wait_ms < 0 || wait_ms > 250) wait_ms = 250;
         }
         int n = poll(fds, (nfds_t)watched, wait_ms);
         if (n < 0 && errno == EINTR) continue;

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 7
+    static let version = 8
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -140,6 +140,21 @@ enum Prelude {
     #define lhist(m, v) bpfsh_slot_add(&(m), bpfsh_linear_slot((s64)(v), bpfsh_lhist_min_##m, \\
         bpfsh_lhist_max_##m, bpfsh_lhist_step_##m, bpfsh_lhist_last_##m))
 
+    /* Waking the reader for every record costs the traced task more than the record
+       itself: wake it at most every 10 ms, or when 1 MiB waits. The reader also drains
+       on its own timer, so the tail of a burst is never stranded. */
+    static u64 bpfsh_last_wakeup;
+    static __always_inline u64 bpfsh_wakeup_flags(void)
+    {
+        u64 now = bpf_ktime_get_ns();
+        if (now - bpfsh_last_wakeup > 10000000ULL ||
+            bpf_ringbuf_query(&bpfsh_events, BPF_RB_AVAIL_DATA) > (1 << 20)) {
+            bpfsh_last_wakeup = now;
+            return BPF_RB_FORCE_WAKEUP;
+        }
+        return BPF_RB_NO_WAKEUP;
+    }
+
     /* print(): formatted in the kernel by bpf_snprintf into a ring buffer record. */
     #define print(fmt, args...) ({ \\
         struct bpfsh_event *___e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0); \\
@@ -147,7 +162,7 @@ enum Prelude {
             ___e->probe = bpfsh_probe_id; \\
             long ___n = BPF_SNPRINTF(___e->text, sizeof(___e->text), fmt, ##args); \\
             ___e->length = ___n > 0 ? (u32)___n : 0; \\
-            bpf_ringbuf_submit(___e, 0); \\
+            bpf_ringbuf_submit(___e, bpfsh_wakeup_flags()); \\
         } else { \\
             bpfsh_counter_add(\(lostEventsSlot), 1); \\
         } })

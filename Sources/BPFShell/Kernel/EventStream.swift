@@ -4,7 +4,8 @@ import Foundation
 /// Drains print() records from the session's ring buffer.
 /// The corresponding libbpf function is `ring_buffer__new`.
 public final class EventStream {
-    public typealias Handler = (_ probeID: Int, _ text: String) -> Void
+    /// Called for each record with its text bytes (valid only during the call).
+    public typealias Handler = (_ probeID: Int, _ text: UnsafeRawBufferPointer) -> Void
     private var ring: OpaquePointer?
     private let handler: Handler
 
@@ -18,8 +19,7 @@ public final class EventStream {
             let length = Int(data.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
             // bpf_snprintf's count includes the NUL; never read past the record.
             let usable = min(max(length - 1, 0), size - 8)
-            let bytes = UnsafeRawBufferPointer(start: data + 8, count: usable)
-            stream.handler(Int(probe), String(decoding: bytes, as: UTF8.self))
+            stream.handler(Int(probe), UnsafeRawBufferPointer(start: data + 8, count: usable))
             return 0
         }
         LibBPF.clearLog()

@@ -4,6 +4,8 @@ import Foundation
 /// Tests inject a capturing sink; the shell writes to stdout and stderr.
 public protocol OutputSink: AnyObject {
     func write(_ text: String)
+    /// Writes UTF-8 bytes as they are (the print() fast path: no String per record).
+    func write(bytes: UnsafeRawBufferPointer)
     func writeError(_ text: String)
     /// Pushes buffered text out (called after each command and each drained batch).
     func flush()
@@ -12,6 +14,12 @@ public protocol OutputSink: AnyObject {
 
 /// stdout and stderr, buffered: print() can stream a million lines a second, which
 /// one write(2) per line could not keep up with.
+extension OutputSink {
+    public func write(bytes: UnsafeRawBufferPointer) {
+        write(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
 public final class StandardOutput: OutputSink {
     public let isTerminal: Bool
     private var pending: [UInt8] = []
@@ -24,6 +32,11 @@ public final class StandardOutput: OutputSink {
 
     public func write(_ text: String) {
         pending.append(contentsOf: text.utf8)
+        if pending.count >= Self.flushThreshold { flush() }
+    }
+
+    public func write(bytes: UnsafeRawBufferPointer) {
+        pending.append(contentsOf: bytes)
         if pending.count >= Self.flushThreshold { flush() }
     }
 
@@ -82,6 +95,15 @@ final class RecordingOutput: OutputSink {
     func write(_ text: String) {
         keep(text)
         destination.write(text)
+    }
+
+    func write(bytes: UnsafeRawBufferPointer) {
+        if transcript.utf8.count < Self.transcriptLimit {
+            transcript += String(decoding: bytes, as: UTF8.self)
+        } else {
+            omittedBytes += bytes.count
+        }
+        destination.write(bytes: bytes)
     }
 
     func writeError(_ text: String) {

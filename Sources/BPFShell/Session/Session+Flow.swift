@@ -25,6 +25,8 @@ extension Session {
             if let deadline, now >= deadline { break }
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
             channel.stream.poll(timeoutMilliseconds: Int32(min(100, max(1, untilDeadline))))
+            // Records submitted without a wake-up wait for this drain.
+            channel.stream.drain()
             output.flush()
             snapshotStackProcesses()
             if now >= nextReport {
@@ -70,13 +72,13 @@ extension Session {
     }
 
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.
-    func emitEvent(probe number: Int, text: String) {
+    func emitEvent(probe number: Int, text: UnsafeRawBufferPointer) {
         switch outputFormat {
         case .text:
-            output.write(text)
+            output.write(bytes: text)
         case .json:
             let name = probes.first { $0.number == number }?.name ?? "p\(number)"
-            output.write(jsonRenderer.event(probe: name, text: text))
+            output.write(jsonRenderer.event(probe: name, text: String(decoding: text, as: UTF8.self)))
         }
     }
 }
