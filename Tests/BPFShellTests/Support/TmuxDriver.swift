@@ -69,17 +69,62 @@ final class TmuxDriver {
     /// The last non-blank line on screen (where the prompt and typed text are).
     var lastLine: String { screen().split(separator: "\n").last.map(String.init) ?? "" }
 
+    /// Runs one tmux command with a deadline, through posix_spawn and waitpid. The first
+    /// new-session forks the tmux server, which inherits the client's descriptors and
+    /// lives on: Foundation's Process (which watches an inherited descriptor) and any
+    /// read of an output pipe to EOF would wait for the server, i.e. forever. Only
+    /// capture-pane's output is read; it forks nothing.
     @discardableResult
     private func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.tmuxPath ?? "/usr/bin/tmux")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let capturesOutput = arguments.first == "capture-pane"
+        var ends: [Int32] = [-1, -1]
+        if capturesOutput, pipe(&ends) != 0 { throw TmuxError.spawn(errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if capturesOutput {
+            posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+            posix_spawn_file_actions_addclose(&actions, ends[0])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let path = Self.tmuxPath ?? "/usr/bin/tmux"
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        if capturesOutput { close(ends[1]) }
+        guard spawned == 0 else {
+            if capturesOutput { close(ends[0]) }
+            throw TmuxError.spawn(spawned)
+        }
+        var data = [UInt8]()
+        if capturesOutput {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(ends[0], &chunk, chunk.count)
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
+                data += chunk[..<count]
+            }
+            close(ends[0])
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(2_000)
+        }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    enum TmuxError: Error {
+        case spawn(Int32)
     }
 }
