@@ -27,12 +27,7 @@ struct SamplingAndUserProbeTests {
 
     @Test func usdtProbeInAProgramBuiltHere() throws {
         try Capabilities.requireBPF()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-usdt-\(pid)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let source = directory.appendingPathComponent("demo.c").path
-        let binary = directory.appendingPathComponent("demo").path
-        try """
+        let binary = try buildProgram("demo", source: """
         #include <stdlib.h>
         #include <sys/sdt.h>
         int main(int argc, char **argv) {
@@ -40,8 +35,8 @@ struct SamplingAndUserProbeTests {
             for (int i = 0; i < n; i++) DTRACE_PROBE2(bpfsh_test, tick, i, 42);
             return 0;
         }
-        """.write(toFile: source, atomically: true, encoding: .utf8)
-        try #require(run("/usr/bin/cc", ["-O1", "-o", binary, source]) == 0, "cc and sys/sdt.h (systemtap-sdt-dev) are needed")
+        """)
+        defer { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
         let leaks = LeakCheck()
         let shell = try ShellProcess()
         shell.send("map ticks count<long>")
@@ -150,18 +145,13 @@ struct SamplingAndUserProbeTests {
     /// A short-lived process's user stack still symbolizes after it exited.
     @Test func userStacksOfExitedProcesses() throws {
         try Capabilities.requireBPF()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-ustack-\(pid)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let source = directory.appendingPathComponent("demo.c").path
-        let binary = directory.appendingPathComponent("ustackdemo").path
-        try """
+        let binary = try buildProgram("ustackdemo", source: """
         #include <unistd.h>
         __attribute__((noinline)) int bpfsh_leaf(void) { return getppid() + 1; }
         __attribute__((noinline)) int bpfsh_outer(int n) { int s = 0; for (int i = 0; i < n; i++) s += bpfsh_leaf(); return s; }
         int main(void) { usleep(200000); int s = bpfsh_outer(3); usleep(200000); return s == 0; }
-        """.write(toFile: source, atomically: true, encoding: .utf8)
-        try #require(run("/usr/bin/cc", ["-O1", "-fno-omit-frame-pointer", "-o", binary, source]) == 0, "cc is needed")
+        """)
+        defer { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
         let shell = try ShellProcess()
         shell.send("map us count<ustack_t>")
         shell.send("probe tracepoint:syscalls:sys_enter_getppid { comm_t c = comm(); if (c.str[0] == 'u' && c.str[1] == 's' && c.str[6] == 'd') count(us, ustack()); }")
@@ -179,6 +169,18 @@ struct SamplingAndUserProbeTests {
         #expect(shell.output.contains("]: 3"))
         let json = shell.output.split(separator: "\n").first { $0.hasPrefix("{\"type\":\"map\"") }
         #expect(json?.contains("\"key\":[\"") == true, "a stack is an array of frames in JSON: \(json ?? "")")
+    }
+
+    /// Compiles a C test program into a temporary folder and returns the binary's path.
+    private func buildProgram(_ name: String, source: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-\(name)-\(pid)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let sourcePath = directory.appendingPathComponent("\(name).c").path
+        let binary = directory.appendingPathComponent(name).path
+        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        try #require(run("/usr/bin/cc", ["-O1", "-fno-omit-frame-pointer", "-o", binary, sourcePath]) == 0,
+                     "cc and sys/sdt.h (gcc, systemtap-sdt-dev: make test installs them) are needed")
+        return binary
     }
 
     private func run(_ executable: String, _ arguments: [String]) -> Int32 {
