@@ -68,11 +68,6 @@ public enum CUnitBuilder {
         return GeneratedUnit(text: writer.text, programNames: [])
     }
 
-    /// A unit that checks a `c { }` block compiles on top of the earlier ones.
-    public static func cBlockUnit(cBlocks: [UserCode], maps: [MapDefinition]) -> GeneratedUnit {
-        mapUnit(cBlocks: cBlocks, maps: maps)
-    }
-
     /// The program name in the kernel; constant so the unit does not depend on the probe's name.
     public static let programName = "bpfsh_probe"
 

@@ -5,13 +5,12 @@ import Foundation
 public final class Shell {
     let session: Session
     let reader: LineReader
-    /// Stop at the first failing command (scripts) rather than carrying on (pipes, terminals).
-    let stopOnError: Bool
 
-    public init(session: Session, reader: LineReader, stopOnError: Bool = false) {
+    /// Terminals and pipes carry on after a failing command (scripts use ScriptRunner,
+    /// which stops at the first one).
+    public init(session: Session, reader: LineReader) {
         self.session = session
         self.reader = reader
-        self.stopOnError = stopOnError
     }
 
     /// Runs until quit, end of input or a terminating signal; returns the exit status.
@@ -52,7 +51,6 @@ public final class Shell {
                 pending = ""
                 session.output.writeError("\(session.configuration.sourceName):\(lineNumber): error: line longer than 1 MiB; skipped\n")
                 anyFailed = true
-                if stopOnError { break }
                 continue
             }
             if pending.isEmpty {
@@ -65,10 +63,7 @@ public final class Shell {
             if case .needsMore = CommandParser.parse(pending) { continue }
             let ok = session.execute(pending, lineOffset: pendingStartLine - 1)
             pending = ""
-            if !ok {
-                anyFailed = true
-                if stopOnError { break }
-            }
+            if !ok { anyFailed = true }
         }
         reader.close()
         session.close()

@@ -47,21 +47,16 @@ public struct ScriptRunner {
 
     /// Runs `text` in `session`; returns false at the first failing command.
     @discardableResult
-    public static func run(_ text: String, in session: Session, sourceName: String, arguments: [String] = [],
-                           stopOnError: Bool = true) -> Bool {
+    public static func run(_ text: String, in session: Session, sourceName: String, arguments: [String] = []) -> Bool {
         var pending = ""
         var pendingStart = 1
-        var allSucceeded = true
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, rawLine) in lines.enumerated() {
             if session.isFinished || session.isInterrupted { break }
             let lineNumber = index + 1
             if rawLine.utf8.count > maximumLineBytes {
                 session.output.writeError("\(sourceName):\(lineNumber): error: line longer than 1 MiB; not run\n")
-                allSucceeded = false
-                pending = ""
-                if stopOnError { return false }
-                continue
+                return false
             }
             let line = substitute(String(rawLine), arguments: arguments)
             if pending.isEmpty {
@@ -72,17 +67,13 @@ public struct ScriptRunner {
                 pending += "\n" + line
             }
             if case .needsMore = CommandParser.parse(pending) { continue }
-            let ok = session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1)
+            guard session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1) else { return false }
             pending = ""
-            if !ok {
-                allSucceeded = false
-                if stopOnError { return false }
-            }
         }
         if !pending.isEmpty {
             // A block never closed at the end of the file: reported, never waited on.
-            return session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1) && allSucceeded
+            return session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1)
         }
-        return allSucceeded
+        return true
     }
 }

@@ -56,7 +56,8 @@ extension Session {
         let code = UserCode(fileName: UserCode.cBlockFileName(cBlocks.count), block: block)
         cBlockCells.append(cell)
         defer { if cBlocks.count < cBlockCells.count { cBlockCells.removeLast() } }
-        let unit = CUnitBuilder.cBlockUnit(cBlocks: cBlocks + [code], maps: mapDefinitions)
+        // The map unit checks the new block compiles on top of everything declared so far.
+        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks + [code], maps: mapDefinitions)
         _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
         cBlocks.append(code)
     }

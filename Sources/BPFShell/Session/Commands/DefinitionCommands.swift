@@ -69,24 +69,24 @@ struct ProbeCommand: ShellCommand {
     let text: String
 
     init(_ syntax: CommandSyntax) throws {
-        let started = syntax.arguments
-        guard !started.isEmpty else {
+        let words = syntax.arguments
+        guard !words.isEmpty else {
             throw Diagnostic.error("probe needs a probe point and a body", at: syntax.range, hint: "usage: \(Self.usage)")
         }
-        var specToken = started[0]
+        var specToken = words[0]
         if !specToken.text.contains(":") {
-            guard started.count == 2 else {
-                throw Diagnostic.error(started.count == 1 ? "'\(specToken.text)' is not a probe point"
+            guard words.count == 2 else {
+                throw Diagnostic.error(words.count == 1 ? "'\(specToken.text)' is not a probe point"
                                            : "probe takes a name and one probe point",
-                                       at: started.count > 2 ? started[2].range : specToken.range,
+                                       at: words.count > 2 ? words[2].range : specToken.range,
                                        hint: "usage: \(Self.usage), e.g. \(Self.example)")
             }
             name = specToken.text
             nameRange = specToken.range
-            specToken = started[1]
+            specToken = words[1]
         } else {
-            guard started.count == 1 else {
-                throw Diagnostic.error("unexpected '\(started[1].text)' after the probe point", at: started[1].range,
+            guard words.count == 1 else {
+                throw Diagnostic.error("unexpected '\(words[1].text)' after the probe point", at: words[1].range,
                                        hint: "usage: \(Self.usage)")
             }
             name = nil
