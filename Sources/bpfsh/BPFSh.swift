@@ -47,7 +47,7 @@ struct BPFSh: ParsableCommand {
         let useColor = !noColor && environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
         func makeSession(_ sourceName: String) -> Session {
             let session = Session(configuration: .init(sourceName: sourceName, useColor: useColor),
-                                  output: StandardOutput(), isDryRun: dryRun)
+                                  output: StandardOutput(), backend: dryRun ? PlanningBackend() : nil)
             if json { session.outputFormat = .json }
             session.warmUp()
             return session

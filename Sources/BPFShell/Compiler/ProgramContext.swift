@@ -26,37 +26,96 @@ public struct TypedParameter: Equatable, Sendable {
     }
 }
 
+/// Where one program attaches, with the facts its kind needs and nothing packed into strings.
+public enum AttachTarget: Equatable, Sendable {
+    case tracepoint(category: String, event: String)
+    case rawTracepoint(event: String)
+    /// tp_btf: a BTF-typed tracepoint, resolved by libbpf at load.
+    case btfTracepoint(event: String)
+    /// kprobe / kretprobe.
+    case kernelFunction(name: String, offset: Int, isReturn: Bool)
+    /// fentry / fexit: a BPF trampoline on a function BTF describes.
+    case trampoline(function: String, isExit: Bool)
+    /// uprobe / uretprobe on a function of an ELF file.
+    case userFunction(binary: String, function: String, offset: Int, isReturn: Bool)
+    case usdt(binary: String, provider: String, name: String)
+    /// profile, software, hardware, interval: a perf event per CPU (or on one CPU).
+    case perfEvent(PerfEventTarget)
+}
+
+/// A sampling perf event: which counter, how often, and on which CPUs.
+public struct PerfEventTarget: Equatable, Sendable {
+    /// PERF_TYPE_HARDWARE and PERF_TYPE_SOFTWARE.
+    public enum Counter: Equatable, Sendable {
+        case hardware(config: UInt64)
+        case software(config: UInt64)
+    }
+
+    public enum Sampling: Equatable, Sendable {
+        /// Samples per second (profile:hz:N).
+        case frequency(UInt64)
+        /// Events between samples (software:page-faults:100, interval's nanoseconds).
+        case period(UInt64)
+    }
+
+    public enum CPUs: Equatable, Sendable {
+        /// Every online CPU, found when attaching (profile, software, hardware).
+        case all
+        /// The first online CPU: an interval fires once per period, not once per CPU.
+        case one
+    }
+
+    public var counter: Counter
+    public var sampling: Sampling
+    public var cpus: CPUs
+
+    public init(counter: Counter, sampling: Sampling, cpus: CPUs) {
+        self.counter = counter
+        self.sampling = sampling
+        self.cpus = cpus
+    }
+}
+
 /// One place a probe's program attaches (a wildcard spec resolves to several).
 public struct AttachPoint: Equatable, Sendable {
     public var kind: ProbeKind
-    /// The kind-specific target: ["syscalls", "sys_enter_openat"] or ["sched_switch"].
-    public var target: [String]
+    public var target: AttachTarget
     public var context: ProgramContext
-    /// How the point reads to a user (the target list holds loader details for some kinds).
+    /// How the point reads to a user.
     public var label: String
 
-    public init(kind: ProbeKind, target: [String], context: ProgramContext, label: String? = nil) {
+    public init(kind: ProbeKind, target: AttachTarget, context: ProgramContext, label: String? = nil) {
         self.kind = kind
         self.target = target
         self.context = context
-        self.label = label ?? ([kind.rawValue] + target).joined(separator: ":")
+        self.label = label ?? Self.defaultLabel(kind: kind, target: target)
+    }
+
+    private static func defaultLabel(kind: ProbeKind, target: AttachTarget) -> String {
+        switch target {
+        case let .tracepoint(category, event): return "\(kind.rawValue):\(category):\(event)"
+        case let .rawTracepoint(event), let .btfTracepoint(event): return "\(kind.rawValue):\(event)"
+        case let .kernelFunction(name, offset, _): return "\(kind.rawValue):\(name)" + (offset == 0 ? "" : "+\(offset)")
+        case let .trampoline(function, _): return "\(kind.rawValue):\(function)"
+        case let .userFunction(binary, function, offset, _):
+            return "\(kind.rawValue):\(binary):\(function)" + (offset == 0 ? "" : "+\(offset)")
+        case let .usdt(binary, provider, name): return "\(kind.rawValue):\(binary):\(provider):\(name)"
+        case .perfEvent: return kind.rawValue
+        }
     }
 
     /// The ELF section: it tells libbpf the program type (and, for BTF-attached kinds,
     /// the target it resolves at load). Attachment itself is explicit, by the loader.
     public var sectionName: String {
-        switch kind {
-        case .tracepoint: return "tracepoint/" + target.joined(separator: "/")
-        case .rawTracepoint: return "raw_tracepoint/" + target[0]
-        case .tpBTF: return "tp_btf/" + target[0]
-        case .kprobe: return "kprobe/" + target[0]
-        case .kretprobe: return "kretprobe/" + target[0]
-        case .fentry: return "fentry/" + target[0]
-        case .fexit: return "fexit/" + target[0]
-        case .uprobe: return "uprobe"
-        case .uretprobe: return "uretprobe"
+        switch target {
+        case let .tracepoint(category, event): return "tracepoint/\(category)/\(event)"
+        case let .rawTracepoint(event): return "raw_tracepoint/" + event
+        case let .btfTracepoint(event): return "tp_btf/" + event
+        case let .kernelFunction(name, _, isReturn): return (isReturn ? "kretprobe/" : "kprobe/") + name
+        case let .trampoline(function, isExit): return (isExit ? "fexit/" : "fentry/") + function
+        case let .userFunction(_, _, _, isReturn): return isReturn ? "uretprobe" : "uprobe"
         case .usdt: return "usdt"
-        case .profile, .software, .hardware, .interval: return "perf_event"
+        case .perfEvent: return "perf_event"
         }
     }
 

@@ -14,14 +14,6 @@ public struct VerifierReport: Equatable, Sendable {
     public var omittedLines: Int
     public var fullLog: String
 
-    /// Extracts the verifier's log from what libbpf printed around a failed load.
-    public static func extractLog(fromLibbpfOutput output: String) -> String? {
-        guard let begin = output.range(of: "-- BEGIN PROG LOAD LOG --") else { return nil }
-        let rest = output[begin.upperBound...]
-        let end = rest.range(of: "-- END PROG LOAD LOG --")?.lowerBound ?? rest.endIndex
-        return String(rest[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     public init(log: String) {
         fullLog = log
         let lines = log.split(separator: "\n").map(String.init).filter {

@@ -102,6 +102,13 @@ public final class BPFObject {
     /// The object's BTF, valid while the object is open.
     var btf: OpaquePointer? { bpf_object__btf(handle) }
 
+    /// A map's capacity as declared (known from open on, before any load).
+    /// The corresponding libbpf function is `bpf_map__max_entries`.
+    func mapMaxEntries(named name: String) -> Int? {
+        guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
+        return Int(bpf_map__max_entries(map))
+    }
+
     func mapBTFTypeIDs(named name: String) -> (key: UInt32, value: UInt32)? {
         guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
         return (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))

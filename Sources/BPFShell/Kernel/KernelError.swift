@@ -6,7 +6,7 @@ import Foundation
 public struct KernelError: Error, Sendable, CustomStringConvertible {
     public enum Operation: Sendable, CustomStringConvertible {
         case openObject, loadObject, createMap, reuseMap, readMap, updateMap, attach(ProbeKind), readBTF
-        case openRingBuffer, probeFeature
+        case openRingBuffer, probeFeature, locateTracefs
 
         public var description: String {
             switch self {
@@ -20,6 +20,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
             case .readBTF: return "reading kernel BTF"
             case .openRingBuffer: return "opening the ring buffer"
             case .probeFeature: return "probing kernel feature"
+            case .locateTracefs: return "finding tracefs at"
             }
         }
     }
@@ -30,11 +31,18 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     public var hint: String?
     /// What libbpf printed while the operation ran (its own explanation).
     public var libbpfLog: String
+    /// The sentence to show once the cause is known (a missing kernel feature, a
+    /// privilege); nil leaves the operation, subject and errno to speak.
+    public var summary: String?
+    /// The verifier's log when it rejected a program (its tail when it was long).
+    public var verifierLog: String?
 
-    public init(_ operation: Operation, subject: String, errno: Int32, hint: String? = nil, libbpfLog: String = "") {
+    public init(_ operation: Operation, subject: String, errno: Int32, summary: String? = nil, hint: String? = nil,
+                libbpfLog: String = "") {
         self.operation = operation
         self.subject = subject
         self.errno = errno
+        self.summary = summary
         self.hint = hint
         self.libbpfLog = libbpfLog
     }
@@ -61,6 +69,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if let summary { return summary }
         let reason = errno == 524 ? "operation not supported" : String(cString: strerror(errno))
         return "\(operation) \(subject) failed: \(reason) (\(errnoName))"
     }

@@ -22,9 +22,9 @@ public enum PerfEvents {
     ]
 
     /// Events between samples when the spec gives no period (clocks count nanoseconds).
-    public static func defaultPeriod(for name: String, type: EventType) -> UInt64 {
-        if type == .software, ["cpu-clock", "cpu", "task-clock"].contains(name) { return 1_000_000 }
-        return type == .hardware ? 1_000_000 : 1
+    public static func defaultPeriod(for name: String, isHardware: Bool) -> UInt64 {
+        if !isHardware, ["cpu-clock", "cpu", "task-clock"].contains(name) { return 1_000_000 }
+        return isHardware ? 1_000_000 : 1
     }
 
     /// The CPUs that are online now, from sysfs ("0-3,6").
@@ -41,11 +41,20 @@ public enum PerfEvents {
     }
 
     /// Opens one sampling event on `cpu`; the fd goes to a link that closes it.
-    static func open(type: EventType, config: UInt64, periodOrFrequency: UInt64, useFrequency: Bool,
-                     cpu: Int32, description: String) throws(KernelError) -> Int32 {
-        let fd = bpfsh_perf_event_open(type.rawValue, config, periodOrFrequency, useFrequency ? 1 : 0, cpu)
+    static func open(_ event: PerfEventTarget, cpu: Int32, kind: ProbeKind, description: String) throws(KernelError) -> Int32 {
+        let (type, config): (EventType, UInt64)
+        switch event.counter {
+        case let .hardware(number): (type, config) = (.hardware, number)
+        case let .software(number): (type, config) = (.software, number)
+        }
+        let (amount, useFrequency): (UInt64, Bool)
+        switch event.sampling {
+        case let .frequency(rate): (amount, useFrequency) = (rate, true)
+        case let .period(period): (amount, useFrequency) = (period, false)
+        }
+        let fd = bpfsh_perf_event_open(type.rawValue, config, amount, useFrequency ? 1 : 0, cpu)
         guard fd >= 0 else {
-            var error = KernelError(.attach(type == .hardware ? .hardware : .software), subject: description, errno: -fd)
+            var error = KernelError(.attach(kind), subject: description, errno: -fd)
             if type == .hardware, [ENOENT, EOPNOTSUPP, ENODEV].contains(-fd) {
                 error.hint = "hardware perf events need a PMU, and this machine exposes none (a VM without PMU passthrough?): software:cpu-clock and profile:hz:N work instead"
             }

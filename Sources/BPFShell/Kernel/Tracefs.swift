@@ -1,16 +1,25 @@
 import Foundation
 
+/// Where tracepoints are listed and described: tracefs on a live kernel, fixture
+/// text in tests that run without root.
+public protocol TracepointCatalog {
+    func categories() -> [String]
+    func events(in category: String) -> [String]
+    func format(category: String, event: String) -> TracepointFormat?
+}
+
 /// Tracepoint discovery through tracefs: categories, events and record formats.
-public struct Tracefs: Sendable {
+public struct Tracefs: TracepointCatalog, Sendable {
     public let eventsDirectory: String
 
     /// Finds tracefs, mounting it at /sys/kernel/tracing when it is not mounted yet.
-    public static func locate() throws(Diagnostic) -> Tracefs {
+    public static func locate() throws(KernelError) -> Tracefs {
         // BPFSH_TRACEFS names the mount point explicitly (unusual mounts, and tests).
         if let explicit = ProcessInfo.processInfo.environment["BPFSH_TRACEFS"] {
             guard FileManager.default.fileExists(atPath: explicit + "/events") else {
-                throw .error("tracefs is not available at \(explicit) (from BPFSH_TRACEFS)",
-                             hint: "mount it: mount -t tracefs nodev \(explicit)")
+                throw KernelError(.locateTracefs, subject: explicit, errno: ENOENT,
+                                  summary: "tracefs is not available at \(explicit) (from BPFSH_TRACEFS)",
+                                  hint: "mount it: mount -t tracefs nodev \(explicit)")
             }
             return Tracefs(eventsDirectory: explicit + "/events")
         }
@@ -18,13 +27,20 @@ public struct Tracefs: Sendable {
         for root in candidates where FileManager.default.fileExists(atPath: root + "/events") {
             return Tracefs(eventsDirectory: root + "/events")
         }
+        // tracefs is mode 0700: to anyone but root it looks absent, mounted or not.
+        if geteuid() != 0 {
+            throw KernelError(.locateTracefs, subject: "/sys/kernel/tracing", errno: EACCES,
+                              summary: "tracepoint: probes need tracefs, which only root can read (this is not root)",
+                              hint: "run as root (sudo), or use a point BTF describes: tp_btf:EVENT or rawtracepoint:EVENT")
+        }
         let result = mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nil)
         if result == 0, FileManager.default.fileExists(atPath: "/sys/kernel/tracing/events") {
             return Tracefs(eventsDirectory: "/sys/kernel/tracing/events")
         }
-        let reason = String(cString: strerror(errno))
-        throw .error("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: \(reason)",
-                     hint: "mount it as root: mount -t tracefs nodev /sys/kernel/tracing")
+        let code = errno
+        throw KernelError(.locateTracefs, subject: "/sys/kernel/tracing", errno: code,
+                          summary: "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: \(String(cString: strerror(code)))",
+                          hint: "mount it as root: mount -t tracefs nodev /sys/kernel/tracing")
     }
 
     public func categories() -> [String] {

@@ -1,11 +1,9 @@
-import CShim
 import Foundation
 
 /// What the executable does with a session, kept here so the entry point stays a few lines.
 public enum BPFShellEntry {
     public static func installProcessHandlers() {
-        bpfsh_signals_install()
-        LibBPF.installLogCapture()
+        Signals.install()
     }
 
     /// History lives in the user's data directory, shared by every session.
@@ -20,8 +18,7 @@ public enum BPFShellEntry {
 
     /// 0 when everything worked, 1 when a command failed, 128+N after signal N.
     public static func exitStatus(succeeded: Bool) -> Int32 {
-        let signal = bpfsh_signals_termination()
-        if signal != 0 { return 128 + signal }
+        if let signal = Signals.termination { return 128 + signal }
         return succeeded ? 0 : 1
     }
 

@@ -1,4 +1,3 @@
-import CShim
 import Foundation
 
 /// The read–execute loop: gathers lines until a command is complete, runs it, repeats.
@@ -23,14 +22,14 @@ public final class Shell {
         let streamer = PromptStreamer(session: session, reader: reader)
         defer { streamer.uninstall() }
         while !session.isFinished {
-            if bpfsh_signals_termination() != 0 { break }
+            if Signals.termination != nil { break }
             session.drainEvents()
             session.output.flush()
             streamer.install()
             let prompt = pending.isEmpty ? "[\(session.cellCount + 1)]> " : "...> "
             guard let line = reader.readLine(prompt: prompt) else {
-                if bpfsh_signals_termination() != 0 { break }
-                if bpfsh_signals_take_interrupt() != 0 {
+                if Signals.termination != nil { break }
+                if Signals.takeInterrupt() {
                     // Ctrl-C at the prompt abandons only what is being typed.
                     if reader.isInteractive {
                         if !pending.isEmpty { session.output.writeError("(block abandoned)\n") }
@@ -67,7 +66,7 @@ public final class Shell {
         }
         reader.close()
         session.close()
-        if bpfsh_signals_termination() != 0 { return 128 + bpfsh_signals_termination() }
+        if let signal = Signals.termination { return 128 + signal }
         if interrupted { return 128 + SIGINT }
         return anyFailed && !reader.isInteractive ? 1 : 0
     }

@@ -1,26 +1,21 @@
-import CLibBPF
 import Foundation
 
-/// What compiling needs before the first map or probe: a compiler with warm headers,
-/// the kernel's BTF and tracefs. Built on a background thread at start-up so the
-/// prompt appears at once; nothing here creates kernel objects (`--dry-run` uses it).
+/// What compiling needs before the first map or probe: a compiler with warm headers
+/// generated from the kernel's BTF. Built on a background thread at start-up so the
+/// prompt appears at once; nothing here creates kernel objects.
 final class Runtime {
     let compiler: ProbeCompiler
-    let btf: KernelBTF
     let scratchDirectory: URL
     /// Milliseconds spent generating vmlinux.h and the precompiled prelude (0 when cached).
     let headerMilliseconds: Double
-    private var tracefsLocation: Tracefs?
 
-    init(cacheRoot: URL) throws {
+    init(cacheRoot: URL, btf: KernelBTF) throws {
         let toolchain = try ClangToolchain.locate()
         let kernelKey = try KernelBTF.identity()
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("bpfsh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         scratchDirectory = scratch
-        let btf = KernelBTF()
-        self.btf = btf
         compiler = ProbeCompiler(toolchain: toolchain, cacheRoot: cacheRoot, kernelKey: kernelKey,
                                  scratchDirectory: scratch)
         do {
@@ -31,146 +26,30 @@ final class Runtime {
         }
     }
 
-    func tracefs() throws(Diagnostic) -> Tracefs {
-        if let tracefsLocation { return tracefsLocation }
-        let located = try Tracefs.locate()
-        tracefsLocation = located
-        return located
-    }
-
     func close() {
-        btf.close()
         try? FileManager.default.removeItem(at: scratchDirectory)
     }
-}
-
-/// The session's own kernel maps: the ring buffer print() writes to, the per-CPU
-/// counters (hits, lost records, failed updates), and the stream that drains them.
-final class EventChannel {
-    private(set) var events: KernelMap
-    let counters: KernelMap
-    private(set) var stream: EventStream
-    private let forwarding = ForwardingHandler()
-    /// The stack map and the pids whose stacks it holds, made when a probe first uses
-    /// kstack() or ustack() (several megabytes, so not before).
-    private(set) var stacks: KernelMap?
-    private(set) var stackPIDs: KernelMap?
-
-    func stackMaps() throws -> (stacks: KernelMap, pids: KernelMap) {
-        if let stacks, let stackPIDs { return (stacks, stackPIDs) }
-        let newStacks = try KernelMap.create(type: BPF_MAP_TYPE_STACK_TRACE, name: Prelude.stacksMapName, keySize: 4,
-                                             valueSize: 8 * Prelude.stackDepth, maxEntries: Prelude.stackEntries)
-        let newPIDs: KernelMap
-        do {
-            newPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,
-                                           valueSize: 1, maxEntries: 4096)
-        } catch {
-            newStacks.close()
-            throw error
-        }
-        stacks = newStacks
-        stackPIDs = newPIDs
-        return (newStacks, newPIDs)
-    }
-
-    init(ringBufferBytes: Int) throws {
-        events = try Self.createPrivileged {
-            try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0, valueSize: 0,
-                                 maxEntries: ringBufferBytes)
-        }
-        do {
-            counters = try KernelMap.create(type: BPF_MAP_TYPE_PERCPU_ARRAY, name: Prelude.countersMapName,
-                                            keySize: 4, valueSize: 8, maxEntries: Prelude.counterSlots)
-        } catch {
-            events.close()
-            throw error
-        }
-        let forward = forwarding
-        do {
-            stream = try EventStream(mapFD: events.fd) { probe, text in forward.handler(probe, text) }
-        } catch {
-            events.close()
-            counters.close()
-            throw error
-        }
-    }
-
-    func setEventHandler(_ handler: @escaping EventStream.Handler) {
-        forwarding.handler = handler
-    }
-
-    /// Swaps in a ring buffer of another size (no probe may hold the old one).
-    func replaceRingBuffer(bytes: Int) throws {
-        let newEvents = try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0,
-                                             valueSize: 0, maxEntries: bytes)
-        let forward = forwarding
-        let newStream: EventStream
-        do {
-            newStream = try EventStream(mapFD: newEvents.fd) { probe, text in forward.handler(probe, text) }
-        } catch {
-            newEvents.close()
-            throw error
-        }
-        stream.close()
-        events.close()
-        events = newEvents
-        stream = newStream
-    }
-
-    /// Counter slot summed over CPUs (hits, lost events, failed map updates).
-    func counter(_ slot: Int) -> UInt64 {
-        counters.sumSlot(UInt32(slot))
-    }
-
-    /// Creating the first map is where a missing privilege shows: say what is needed.
-    private static func createPrivileged(_ make: () throws -> KernelMap) throws -> KernelMap {
-        do {
-            return try make()
-        } catch let error as KernelError where error.errno == EPERM {
-            if geteuid() != 0 {
-                throw Diagnostic.error("bpfsh needs CAP_BPF and CAP_PERFMON (or root) to create maps and load probes",
-                                       hint: "run it with sudo, or grant the capabilities: setcap cap_bpf,cap_perfmon+ep bpfsh")
-            }
-            let lockdown = KernelFile.read("/sys/kernel/security/lockdown") ?? ""
-            var message = "the kernel refused to create a BPF map (EPERM) although bpfsh runs as root"
-            if lockdown.contains("[confidentiality]") {
-                message += ": kernel lockdown is in confidentiality mode, which forbids BPF tracing"
-            }
-            throw Diagnostic.error(message, hint: "check kernel.unprivileged_bpf_disabled, lockdown and any LSM policy")
-        }
-    }
-
-    func close() {
-        stream.close()
-        events.close()
-        counters.close()
-        stacks?.close()
-        stackPIDs?.close()
-    }
-}
-
-/// Lets the ring buffer callback reach a handler that is set after the stream exists.
-private final class ForwardingHandler {
-    var handler: EventStream.Handler = { _, _ in }
 }
 
 /// Builds the runtime in the background and hands it over on first use.
 final class RuntimeLoader {
     private let cacheRoot: URL
+    private let btf: KernelBTF
     private var result: Result<Runtime, Error>?
     private let done = DispatchSemaphore(value: 0)
     private var started = false
 
-    init(cacheRoot: URL) {
+    init(cacheRoot: URL, btf: KernelBTF) {
         self.cacheRoot = cacheRoot
+        self.btf = btf
     }
 
     func startInBackground() {
         guard !started else { return }
         started = true
-        let cacheRoot = cacheRoot
+        let (cacheRoot, btf) = (cacheRoot, btf)
         Thread { [self] in
-            result = Result { try Runtime(cacheRoot: cacheRoot) }
+            result = Result { try Runtime(cacheRoot: cacheRoot, btf: btf) }
             done.signal()
         }.start()
     }
@@ -189,7 +68,7 @@ final class RuntimeLoader {
             result = nil
             throw error
         case nil:
-            throw Diagnostic.error("internal error: runtime missing")
+            preconditionFailure("the runtime build signalled without a result")
         }
     }
 

@@ -14,7 +14,7 @@ final class SessionCompletionSource: CompletionSource {
     }
 
     var commandNames: [String] { CommandRegistry.names }
-    var mapNames: [String] { session.mapDefinitions.map(\.decl.name) }
+    var mapNames: [String] { session.mapNames }
     var probeNames: [String] { session.probeNames }
 
     var snippetNames: [String] {
@@ -24,10 +24,11 @@ final class SessionCompletionSource: CompletionSource {
         }
     }
 
-    private var tracefs: Tracefs? {
-        if let runtime = session.runtimeLoader.builtRuntime { return try? runtime.tracefs() }
-        return try? Tracefs.locate()
-    }
+    private var tracefs: TracepointCatalog? { try? session.backend.tracepoints() }
+
+    /// The kernel's BTF once the background start-up that reads it has finished
+    /// (KernelBTF is not shared between threads).
+    private var btf: KernelBTF? { session.runtimeLoader.builtRuntime == nil ? nil : session.backend.btf }
 
     func tracepointCategories() -> [String] { tracefs?.categories() ?? [] }
 
@@ -35,7 +36,7 @@ final class SessionCompletionSource: CompletionSource {
 
     func btfTracepoints() -> [String] {
         if let cachedBTFTracepoints { return cachedBTFTracepoints }
-        let btf = session.runtimeLoader.builtRuntime?.btf ?? KernelBTF()
+        guard let btf else { return [] }
         let names = ((try? btf.tracepointNames()) ?? []).sorted()
         cachedBTFTracepoints = names
         return names
@@ -45,12 +46,12 @@ final class SessionCompletionSource: CompletionSource {
     func kernelFunctions() -> [String] {
         if let cachedKernelFunctions { return cachedKernelFunctions }
         var names: [String] = []
-        if let root = tracefs?.eventsDirectory.replacingOccurrences(of: "/events", with: ""),
+        if let root = (tracefs as? Tracefs)?.eventsDirectory.replacingOccurrences(of: "/events", with: ""),
            let text = KernelFile.read(root + "/available_filter_functions") {
             names = text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
         }
         if names.isEmpty {
-            let btf = session.runtimeLoader.builtRuntime?.btf ?? KernelBTF()
+            guard let btf else { return [] }
             names = (try? btf.functionNames()) ?? []
         }
         let unique = Array(Set(names)).sorted()

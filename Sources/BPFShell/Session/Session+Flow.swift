@@ -1,41 +1,34 @@
-import CShim
 import Foundation
 
 extension Session {
     /// True once SIGTERM or SIGHUP arrived: scripts and loops stop, the shell tears down.
-    var isInterrupted: Bool { bpfsh_signals_termination() != 0 }
+    var isInterrupted: Bool { Signals.termination != nil }
 
     /// Lets events flow for `seconds` (nil: until Ctrl-C), draining print() output and
     /// reporting lost records each second. Returns true when Ctrl-C or a signal ended it.
     func pump(seconds: Double?) -> Bool {
-        guard let channel = try? eventChannel() else {
-            if let seconds { usleep(useconds_t(seconds * 1e6)) }
-            return false
-        }
         let start = DispatchTime.now().uptimeNanoseconds
         let deadline = seconds.map { start + UInt64($0 * 1e9) }
         var nextReport = start + 1_000_000_000
         var interrupted = false
         while true {
-            if bpfsh_signals_take_interrupt() != 0 || bpfsh_signals_termination() != 0 {
+            if Signals.takeInterrupt() || Signals.termination != nil {
                 interrupted = true
                 break
             }
             let now = DispatchTime.now().uptimeNanoseconds
             if let deadline, now >= deadline { break }
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
-            channel.stream.poll(timeoutMilliseconds: Int32(min(100, max(1, untilDeadline))))
-            // Records submitted without a wake-up wait for this drain.
-            channel.stream.drain()
+            backend.waitForEvents(milliseconds: Int32(min(100, max(1, untilDeadline))))
             output.flush()
             snapshotStackProcesses()
             if now >= nextReport {
-                reportRuntimeProblems(channel)
+                reportRuntimeProblems()
                 nextReport = now + 1_000_000_000
             }
         }
-        channel.stream.drain()
-        reportRuntimeProblems(channel)
+        backend.drainEvents()
+        reportRuntimeProblems()
         output.flush()
         return interrupted
     }
@@ -68,7 +61,7 @@ extension Session {
             throw Diagnostic.error("the ring buffer can only be resized while no probe is loaded", at: range,
                                    hint: "drop " + probes.map(\.name).joined(separator: ", ") + " first, or set it at the start of the session")
         }
-        try eventChannel().replaceRingBuffer(bytes: bytes)
+        try withKernelErrors(at: range) { try backend.resizeEventBuffer(bytes: bytes) }
     }
 
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.

@@ -1,25 +1,8 @@
 import Foundation
 
 extension Session {
-    /// The session's map declarations: real maps, or the planned ones of a dry run.
-    var mapDefinitions: [MapDefinition] {
-        isDryRun ? plannedMaps : maps.map(\.definition)
-    }
-
-    /// A dry run's `map`: the declaration compiles, nothing is created.
-    func planMap(_ decl: MapDecl, range: SourceRange?) throws {
-        if mapDefinitions.contains(where: { $0.decl.name == decl.name }) {
-            throw Diagnostic(.error, "a map named '\(decl.name)' already exists", at: decl.nameRange)
-        }
-        let definition = MapDefinition(decl: decl, id: nextMapID)
-        _ = try compile(CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition]), runtime: try runtime(),
-                        fallback: range, what: "map '\(decl.name)'")
-        nextMapID += 1
-        plannedMaps.append(definition)
-    }
-
-    /// Creates a session map: a unit that declares only it is compiled and loaded,
-    /// which gives the map BTF for its key and value types; the session keeps the fd.
+    /// Creates a session map: a unit that declares only it is compiled, and the backend
+    /// creates the map from it (its BTF types the key and value); a dry run plans it.
     func declareMap(_ decl: MapDecl, range: SourceRange?) throws -> SessionMap {
         if let existing = map(named: decl.name) {
             throw Diagnostic(.error, "a map named '\(decl.name)' already exists (\(existing.decl.kind.description))",
@@ -33,18 +16,10 @@ extension Session {
         let definition = MapDefinition(decl: decl, id: nextMapID)
         let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition])
         let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
-        let object = try BPFObject(elf: compiled.elf, name: "bpfsh_m_\(decl.name)")
-        defer { object.close() }
-        try bindMaps(of: object)
-        try object.load()
-        guard let fd = object.mapFD(named: decl.name), let ids = object.mapBTFTypeIDs(named: decl.name),
-              let btf = object.btf else {
-            throw Diagnostic.error("internal error: the map unit for '\(decl.name)' has no map", at: range)
+        let created = try withKernelErrors(at: range) {
+            try backend.createMap(named: decl.name, id: nextMapID, from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
         }
-        let reader = BTFReader(btf: btf)
-        let kernelMap = try KernelMap(adopting: dup(fd), name: decl.name)
-        let map = SessionMap(decl: decl, id: nextMapID, kernelMap: kernelMap,
-                             keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
+        let map = SessionMap(decl: decl, id: nextMapID, created: created)
         nextMapID += 1
         maps.append(map)
         return map
@@ -57,22 +32,21 @@ extension Session {
         cBlockCells.append(cell)
         defer { if cBlocks.count < cBlockCells.count { cBlockCells.removeLast() } }
         // The map unit checks the new block compiles on top of everything declared so far.
-        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks + [code], maps: mapDefinitions)
+        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition))
         _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
         cBlocks.append(code)
     }
 
     func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
-        let entries = try map.kernelMap.readAll()
+        let entries = try withKernelErrors(at: nil) { try backend.entries(of: map.handle) }
         snapshotStackProcesses()
         return MapContents.build(kind: map.decl.kind, keyType: map.keyType, valueType: map.valueType,
                                  entries: entries, selection: selection, stacks: stackSymbolizer())
     }
 
-    /// A symbolizer over the session's stack map, once a probe has used stacks.
-    func stackSymbolizer() -> StackResolver? {
-        guard let stacks = channel?.stacks else { return nil }
-        return StackSymbolizer(stackMap: stacks, kernel: kernelSymbols) { [weak self] pid in
+    /// Symbolizes stacks the session's probes recorded.
+    func stackSymbolizer() -> StackResolver {
+        StackSymbolizer(addresses: { [backend] id in backend.stackAddresses(id: id) }, kernel: kernelSymbols) { [weak self] pid in
             self?.processMaps[pid] ?? ProcessMaps(pid: pid)
         }
     }
@@ -80,10 +54,8 @@ extension Session {
     /// Reads the mappings of every process ustack() saw since the last look, while it
     /// still lives: a user stack must symbolize after its (often short-lived) process exits.
     func snapshotStackProcesses() {
-        guard let pids = channel?.stackPIDs, let entries = try? pids.readAll() else { return }
-        for entry in entries {
-            let pid = entry.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
-            if processMaps[pid] == nil, let maps = ProcessMaps(pid: pid) { processMaps[pid] = maps }
+        for pid in backend.stackProcessIDs() where processMaps[pid] == nil {
+            if let maps = ProcessMaps(pid: pid) { processMaps[pid] = maps }
         }
     }
 }

@@ -10,12 +10,19 @@ struct ProbeTiming {
 }
 
 extension Session {
-    /// A probe resolved and compiled, not yet loaded (all a dry run does).
+    /// A probe resolved and compiled, not yet loaded.
     struct CompiledProbe {
         var name: String
         var points: [AttachPoint]
         var unit: GeneratedUnit
         var object: CompiledObject
+        /// The session maps its body or the c blocks name (bound at load).
+        var maps: [SessionMap]
+    }
+
+    /// Resolves specs against the backend's view of the kernel.
+    func specResolver() -> SpecResolver {
+        SpecResolver(btf: backend.btf, tracepoints: { [backend] in try backend.tracepoints() })
     }
 
     /// Checks names and map uses, resolves the spec and compiles the body.
@@ -29,60 +36,54 @@ extension Session {
         }
         try checkMapUses(in: body)
         let runtime = try runtime()
-        let points = try SpecResolver(runtime: runtime).resolve(spec)
+        let points = try withKernelErrors(at: spec.range) { try specResolver().resolve(spec) }
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
-        let usedMaps = mapDefinitions.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
+        let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
         let usesStacks = ["kstack", "ustack"].contains { scanner.identifiers.contains($0) || cBlocksMention($0) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
-                                          cBlocks: cBlocks, maps: usedMaps, usesStacks: usesStacks)
+                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition), usesStacks: usesStacks)
         let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
-        return CompiledProbe(name: name, points: points, unit: unit, object: object)
+        return CompiledProbe(name: name, points: points, unit: unit, object: object, maps: usedMaps)
     }
 
     /// Compiles, loads and attaches a probe. A probe with the name of an existing one
     /// replaces it only once the new one is attached: a mistake never loses the old.
     func addProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec, body: CodeBlock,
-                  source: String, cell: Int, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
+                  source: String, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
         guard nextProbeNumber < Prelude.firstMapErrorSlot - Prelude.firstProbeSlot else {
             throw Diagnostic.error("this session has created too many probes; start a new session", at: spec.range)
         }
         let built = try compileProbe(name: requestedName, nameRange: nameRange, spec: spec, body: body)
-        let (name, points, unit, compiled) = (built.name, built.points, built.unit, built.object)
         let number = nextProbeNumber
+        let image = CompiledImage(elf: built.object.elf, name: "bpfsh_\(built.name)",
+                                  programNames: built.unit.programNames, kind: spec.kind)
 
         let loadStart = DispatchTime.now()
-        let object = try BPFObject(elf: compiled.elf, name: "bpfsh_\(name)")
-        do {
-            try object.setInitialValue(CUnitBuilder.probeIDSection, to: UInt32(number))
-            try bindMaps(of: object)
-            try load(object, elf: compiled.elf, probeName: name, kind: spec.kind, range: spec.range)
-        } catch {
-            object.close()
-            throw error
+        let handle = try withKernelErrors(at: spec.range, probeName: built.name) {
+            try backend.loadProbe(image, number: number, maps: built.maps.map(\.handle))
         }
         let loadMilliseconds = milliseconds(since: loadStart)
 
-        let probe = AttachedProbe(number: number, name: name, spec: spec, points: points, source: source, unit: unit,
-                                  elf: compiled.elf, object: object, compileMilliseconds: compiled.milliseconds,
-                                  loadMilliseconds: loadMilliseconds)
         let attachStart = DispatchTime.now()
         do {
-            try probe.attach()
+            try backend.attach(handle, at: built.points)
         } catch {
-            object.close()
-            throw explainAttachFailure(error, spec: spec)
+            backend.unload(handle)
+            throw userFacing(error, at: spec.range)
         }
         let attachMilliseconds = milliseconds(since: attachStart)
+        let probe = AttachedProbe(number: number, name: built.name, spec: spec, points: built.points, source: source,
+                                  unit: built.unit, handle: handle, compileMilliseconds: built.object.milliseconds,
+                                  loadMilliseconds: loadMilliseconds)
         nextProbeNumber += 1
-        if let old = self.probe(named: name) {
+        if let old = self.probe(named: built.name) {
             probes.removeAll { $0 === old }
-            try? old.setEnabled(false)
-            detacher.release(links: old.takeLinks(), then: old.object)
+            backend.unload(old.handle)
         }
         probes.append(probe)
-        return (probe, ProbeTiming(compile: compiled.milliseconds, load: loadMilliseconds, attach: attachMilliseconds,
-                                   total: milliseconds(since: started), isCached: compiled.isFromCache))
+        return (probe, ProbeTiming(compile: built.object.milliseconds, load: loadMilliseconds, attach: attachMilliseconds,
+                                   total: milliseconds(since: started), isCached: built.object.isFromCache))
     }
 
     private func cBlocksMention(_ name: String) -> Bool {
@@ -99,7 +100,7 @@ extension Session {
     func checkMapUses(in body: CodeBlock) throws {
         var diagnostics: [Diagnostic] = []
         for use in BodyScanner(body).mapUses {
-            guard let map = mapDefinitions.first(where: { $0.decl.name == use.mapName }) else {
+            guard let map = self.map(named: use.mapName) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
                 hints.append("declare it first, for example: map \(use.mapName) \(Self.exampleKind(for: use.operation))")
@@ -150,70 +151,38 @@ extension Session {
         }
     }
 
-    private func explainAttachFailure(_ error: Error, spec: ProbeSpec) -> Error {
-        guard let kernel = error as? KernelError else { return error }
-        // Find the cause before speaking: a missing kernel feature is named as such.
-        if [.kprobe, .kretprobe].contains(spec.kind), !KernelFeatures.kprobesAvailable {
-            return Diagnostic(.error, KernelFeatures.kprobesMissing, at: spec.range, hints: [KernelFeatures.kprobesAlternatives])
-        }
-        if [.uprobe, .uretprobe, .usdt].contains(spec.kind), !KernelFeatures.uprobesAvailable {
-            return Diagnostic(.error, KernelFeatures.uprobesMissing, at: spec.range)
-        }
-        var diagnostic = Diagnostic(.error, kernel.description, at: spec.range)
-        if let hint = kernel.hint {
-            diagnostic.hints.append(hint)
-        } else if kernel.errno == ENOENT {
-            diagnostic.hints.append("the probe point disappeared or is not available on this kernel")
-        }
-        if kernel.errno == EBUSY { diagnostic.hints.append("another program holds this attach point exclusively") }
-        return diagnostic
-    }
-
     // MARK: attach / detach / drop
 
     func detach(_ probe: AttachedProbe) throws {
-        try probe.setEnabled(false)
-        detacher.release(links: probe.takeLinks())
+        try withKernelErrors(at: nil) { try backend.detach(probe.handle) }
     }
 
     func reattach(_ probe: AttachedProbe) throws {
-        detacher.waitUntilIdle()
-        try probe.attach()
+        try withKernelErrors(at: probe.spec.range) { try backend.attach(probe.handle, at: probe.points) }
     }
 
     func drop(_ probe: AttachedProbe) {
         probes.removeAll { $0 === probe }
-        // Stopped now; if the switch cannot be flipped, the links go synchronously instead.
-        if (try? probe.setEnabled(false)) == nil { probe.takeLinks().forEach { $0.destroy() } }
-        detacher.release(links: probe.takeLinks(), then: probe.object)
+        backend.unload(probe.handle)
     }
 
-    /// The verifier's full log for a loaded probe: reload its object with logging on.
+    /// The verifier's full log for a loaded probe.
     func verifierLog(for probe: AttachedProbe) throws -> String {
-        try reloadWithVerifierLog(elf: probe.elf, name: "bpfsh_log_\(probe.name)", requireSuccess: true)
+        try withKernelErrors(at: nil) { try backend.verifierLog(of: probe.handle) }
     }
 
-    /// tp_btf and fentry/fexit: compile and load a minimal program; only a load shows
-    /// whether the kernel allows it (BPF trampolines may be refused with EPERM, even to root).
-    func probeBTFTracing(kind: ProbeKind, target: String) -> FeatureProbe.Finding {
-        let name = kind == .fentry ? "fentry/fexit" : kind.rawValue
-        let body = CodeBlock(text: "", start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
-        do {
-            let runtime = try runtime()
-            let point = try SpecResolver(runtime: runtime).resolve(ProbeSpec(kind: kind, parts: [target]))[0]
+    /// tp_btf and fentry/fexit: minimal programs whose load tells whether the kernel
+    /// allows the kind; compiled here, tried by the backend.
+    func featureTrials() -> [FeatureTrial] {
+        [(ProbeKind.tpBTF, "sched_switch", "tp_btf"), (.fentry, "vfs_read", "fentry/fexit")].compactMap { kind, target, name in
+            let body = CodeBlock(text: "", start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
+            guard let runtime = try? runtime(),
+                  let point = try? specResolver().resolve(ProbeSpec(kind: kind, parts: [target])).first else { return nil }
             let unit = CUnitBuilder.probeUnit(points: [point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                               cBlocks: [], maps: [])
-            let compiled = try runtime.compiler.compile(unit)
-            let object = try BPFObject(elf: compiled.elf, name: "bpfsh_feature")
-            defer { object.close() }
-            try bindMaps(of: object)
-            try object.load()
-            return .init(name: name, isAvailable: true, detail: "a \(kind.rawValue):\(target) program loads")
-        } catch let error as KernelError {
-            return .init(name: name, isAvailable: false,
-                         detail: error.errno == EPERM ? "load refused with EPERM: no BPF trampolines here" : error.description)
-        } catch {
-            return .init(name: name, isAvailable: false, detail: "\(error)")
+            guard let compiled = try? runtime.compiler.compile(unit) else { return nil }
+            return FeatureTrial(name: name, kind: kind, target: target,
+                                image: CompiledImage(elf: compiled.elf, name: "bpfsh_feature", programNames: unit.programNames, kind: kind))
         }
     }
 }

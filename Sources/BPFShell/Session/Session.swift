@@ -45,12 +45,11 @@ public final class Session {
     let renderer = TextRenderer()
     let jsonRenderer = JSONRenderer()
     public var outputFormat: OutputFormat = .text
-    /// Compile probes without loading anything (`--dry-run`).
-    public let isDryRun: Bool
-    /// Map declarations checked in a dry run (nothing is created in the kernel).
-    var plannedMaps: [MapDefinition] = []
+    /// The kernel, a dry run's plan, or a test's fake: all Session knows of the kernel.
+    let backend: any TracingBackend
+    /// A dry run: maps and probes are planned and compiled, nothing is loaded.
+    public var isDryRun: Bool { !backend.isLive }
     let runtimeLoader: RuntimeLoader
-    let detacher = Detacher()
 
     var cells: [Int: Cell] = [:]
     /// Shared C in the order typed, with the cell each came from (for diagnostics).
@@ -65,17 +64,19 @@ public final class Session {
     public private(set) var cellCount = 0
     public private(set) var isFinished = false
     private var isClosed = false
-    private(set) var channel: EventChannel?
     /// Mappings of processes whose user stacks were captured, by pid.
     var processMaps: [UInt32: ProcessMaps] = [:]
     lazy var kernelSymbols = KernelSymbols()
     private var reportedLost: UInt64 = 0
 
-    public init(configuration: Configuration = Configuration(), output: OutputSink, isDryRun: Bool = false) {
+    /// `backend` defaults to the running kernel through libbpf.
+    public init(configuration: Configuration = Configuration(), output: OutputSink, backend: (any TracingBackend)? = nil) {
         self.configuration = configuration
         recorder = RecordingOutput(output)
-        self.isDryRun = isDryRun
-        runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot)
+        let backend = backend ?? LibbpfBackend(ringBufferBytes: configuration.ringBufferBytes)
+        self.backend = backend
+        runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, btf: backend.btf)
+        backend.setEventHandler { [weak self] probe, text in self?.emitEvent(probe: probe, text: text) }
     }
 
     public static func defaultCacheRoot() -> URL {
@@ -94,16 +95,6 @@ public final class Session {
 
     func runtime() throws -> Runtime {
         try runtimeLoader.get()
-    }
-
-    /// The session's ring buffer and counters, created on first use (never in a dry run).
-    func eventChannel() throws -> EventChannel {
-        if let channel { return channel }
-        guard !isDryRun else { throw Diagnostic.error("internal error: a dry run creates no kernel objects") }
-        let created = try EventChannel(ringBufferBytes: configuration.ringBufferBytes)
-        created.setEventHandler { [weak self] probe, text in self?.emitEvent(probe: probe, text: text) }
-        channel = created
-        return created
     }
 
     /// Runs one chunk of input (one or more complete commands). Returns false when any failed.
@@ -186,14 +177,7 @@ public final class Session {
                 report(diagnostic, cell: diagnostic.cell ?? cell)
             }
         case let kernel as KernelError:
-            var hints = kernel.hint.map { [$0] } ?? []
-            let libbpfLines = kernel.libbpfLog.split(separator: "\n").map(String.init)
-                .filter { !$0.isEmpty && !$0.contains("BEGIN PROG LOAD LOG") }
-            if let last = libbpfLines.last { hints.append("libbpf: " + last.replacingOccurrences(of: "libbpf: ", with: "")) }
-            var diagnostic = Diagnostic(.error, kernel.description, hints: hints)
-            // BPFSH_LIBBPF_LOG=1 shows everything libbpf said, for reports and debugging.
-            if ProcessInfo.processInfo.environment["BPFSH_LIBBPF_LOG"] == "1" { diagnostic.details = libbpfLines }
-            report(diagnostic, cell: cell)
+            report(diagnostic(for: kernel, at: nil, probeName: nil), cell: cell)
         case let failure as CompileFailure:
             report(Diagnostic(.error, "clang failed", details: failure.output.split(separator: "\n").map(String.init)), cell: cell)
         default:
@@ -245,47 +229,42 @@ public final class Session {
     // MARK: Events
 
     /// The descriptor that becomes readable when print() records wait (nil before the first).
-    var eventFD: Int32? {
-        guard let channel, channel.stream.epollFD >= 0 else { return nil }
-        return channel.stream.epollFD
-    }
+    var eventFD: Int32? { backend.eventDescriptor }
 
     /// Drains records into the output buffer without flushing and collects new warnings;
     /// nil when there is nothing to show, so the caller only clears the edit line when needed.
     func drainEventsBuffered() -> [String]? {
-        guard let channel else { return nil }
-        let consumed = channel.stream.drain()
-        let problems = collectRuntimeProblems(channel)
+        let consumed = backend.drainEvents()
+        let problems = collectRuntimeProblems()
         return consumed > 0 || !problems.isEmpty ? problems : nil
     }
 
     /// Writes any print() output waiting in the ring buffer, and reports lost records
     /// and failed map updates since the last look.
     public func drainEvents() {
-        guard let channel else { return }
-        channel.stream.drain()
+        backend.drainEvents()
         snapshotStackProcesses()
-        reportRuntimeProblems(channel)
+        reportRuntimeProblems()
     }
 
-    func reportRuntimeProblems(_ channel: EventChannel) {
-        collectRuntimeProblems(channel).forEach { output.writeError($0) }
+    func reportRuntimeProblems() {
+        collectRuntimeProblems().forEach { output.writeError($0) }
     }
 
     /// Lost print() records and dropped map updates since the last look, as warnings
     /// (and, in JSON mode, a `lost` object on the output stream).
-    func collectRuntimeProblems(_ channel: EventChannel) -> [String] {
+    func collectRuntimeProblems() -> [String] {
         var warnings: [String] = []
-        let lost = channel.counter(Prelude.lostEventsSlot)
+        let lost = backend.lostEvents
         if lost > reportedLost {
             if outputFormat == .json { output.write(jsonRenderer.lost(count: lost - reportedLost)) }
             warnings.append("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
             reportedLost = lost
         }
         for map in maps {
-            let failures = channel.counter(Prelude.firstMapErrorSlot + map.id)
+            let failures = backend.failedUpdates(of: map.handle)
             if failures > map.reportedFailures {
-                warnings.append("warning: map '\(map.decl.name)' is full (\(map.kernelMap.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
+                warnings.append("warning: map '\(map.decl.name)' is full (\(map.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
                 map.reportedFailures = failures
             }
         }
@@ -294,21 +273,15 @@ public final class Session {
 
     // MARK: Teardown
 
-    /// Releases every link, program and map the session made. Links are destroyed
-    /// concurrently: each waits out an RCU grace period in the kernel, and those overlap.
+    /// Releases every link, program and map the session made (the backend destroys
+    /// links all at once: each waits out an RCU grace period, and those overlap).
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         runtimeLoader.settle()
-        detacher.waitUntilIdle()
-        let links = probes.flatMap { $0.takeLinks() }
-        DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
-        probes.forEach { $0.object.close() }
         probes.removeAll()
-        maps.forEach { $0.kernelMap.close() }
         maps.removeAll()
-        channel?.close()
-        channel = nil
+        backend.close()
         runtimeLoader.builtRuntime?.close()
     }
 
@@ -316,21 +289,3 @@ public final class Session {
         close()
     }
 }
-
-/// Destroys links and closes objects off the prompt: detaching a tracepoint waits for
-/// an RCU grace period (50–80 ms), which `drop` should not make the user sit through.
-final class Detacher {
-    private let queue = DispatchQueue(label: "bpfsh.detach")
-
-    func release(links: [BPFLink], then object: BPFObject? = nil) {
-        queue.async {
-            DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
-            object?.close()
-        }
-    }
-
-    func waitUntilIdle() {
-        queue.sync {}
-    }
-}
-

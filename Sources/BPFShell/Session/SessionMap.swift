@@ -4,19 +4,20 @@ public final class SessionMap {
     public let decl: MapDecl
     /// The number probes use for this map's failure counter.
     public let id: Int
-    public let kernelMap: KernelMap
+    let handle: any MapHandle
     public let keyType: ValueType
     public let valueType: ValueType
     /// Failed updates already reported, so only new ones are announced.
     var reportedFailures: UInt64 = 0
 
-    init(decl: MapDecl, id: Int, kernelMap: KernelMap, keyType: ValueType, valueType: ValueType) {
+    init(decl: MapDecl, id: Int, created: CreatedMap) {
         self.decl = decl
         self.id = id
-        self.kernelMap = kernelMap
-        self.keyType = keyType
-        self.valueType = valueType
+        handle = created.handle
+        keyType = created.keyType
+        valueType = created.valueType
     }
 
     var definition: MapDefinition { MapDefinition(decl: decl, id: id) }
+    public var maxEntries: Int { handle.maxEntries }
 }

@@ -4,17 +4,21 @@ import Foundation
 /// sees at each, and a helpful error naming close matches when they do not.
 struct SpecResolver {
     static let maximumPrograms = 512
-    let runtime: Runtime
+    /// Kernel types, functions and BTF tracepoints (readable without privileges).
+    let btf: KernelBTF
+    /// tracefs's categories, events and formats, asked for only by tracepoint specs
+    /// (tracefs is root's to read, so a dry run of BTF-described points never needs it).
+    let tracepoints: () throws -> TracepointCatalog
 
     func resolve(_ spec: ProbeSpec) throws -> [AttachPoint] {
         switch spec.kind {
         case .tracepoint:
             return try resolveTracepoint(spec)
         case .rawTracepoint:
-            return try resolveBTFTracepoint(spec) { _ in .rawTracepoint }
+            return try resolveBTFTracepoint(spec) { event in (.rawTracepoint(event: event), .rawTracepoint) }
         case .tpBTF:
             return try resolveBTFTracepoint(spec) { event in
-                .typed(try runtime.btf.tracepointParameters(event) ?? [])
+                (.btfTracepoint(event: event), .typed(try btf.tracepointParameters(event) ?? []))
             }
         case .kprobe, .kretprobe:
             return [try resolveKprobe(spec)]
@@ -30,11 +34,12 @@ struct SpecResolver {
     }
 
     private func resolveTracepoint(_ spec: ProbeSpec) throws -> [AttachPoint] {
-        let tracefs = try runtime.tracefs()
+        let tracefs = try tracepoints()
         let (categoryPattern, eventPattern) = (spec.parts[0], spec.parts[1])
         // The common case reads one file; listing tracefs is for wildcards and errors.
         if !spec.hasWildcard, let format = tracefs.format(category: categoryPattern, event: eventPattern) {
-            return [AttachPoint(kind: .tracepoint, target: [categoryPattern, eventPattern], context: .tracepoint(format))]
+            return [AttachPoint(kind: .tracepoint, target: .tracepoint(category: categoryPattern, event: eventPattern),
+                                context: .tracepoint(format))]
         }
         let categories = tracefs.categories()
         let matchingCategories = categories.filter { Wildcard.matches(categoryPattern, $0) }
@@ -47,7 +52,8 @@ struct SpecResolver {
             let events = tracefs.events(in: category)
             for event in events where Wildcard.matches(eventPattern, event) {
                 guard let format = tracefs.format(category: category, event: event) else { continue }
-                points.append(AttachPoint(kind: .tracepoint, target: [category, event], context: .tracepoint(format)))
+                points.append(AttachPoint(kind: .tracepoint, target: .tracepoint(category: category, event: event),
+                                          context: .tracepoint(format)))
             }
             if points.isEmpty, !spec.hasWildcard {
                 let hint = Suggestions.hint(for: eventPattern, in: events)
@@ -60,20 +66,24 @@ struct SpecResolver {
         return points
     }
 
-    private func resolveBTFTracepoint(_ spec: ProbeSpec, context: (String) throws -> ProgramContext) throws -> [AttachPoint] {
+    private func resolveBTFTracepoint(_ spec: ProbeSpec,
+                                      point: (String) throws -> (AttachTarget, ProgramContext)) throws -> [AttachPoint] {
         let pattern = spec.parts[0]
         var events: [String]
         if spec.hasWildcard {
-            events = try runtime.btf.tracepointNames().filter { Wildcard.matches(pattern, $0) }.sorted()
+            events = try btf.tracepointNames().filter { Wildcard.matches(pattern, $0) }.sorted()
         } else {
-            events = try runtime.btf.hasTracepoint(pattern) ? [pattern] : []
+            events = try btf.hasTracepoint(pattern) ? [pattern] : []
         }
         guard !events.isEmpty else {
-            let names = (try? runtime.btf.tracepointNames()) ?? []
+            let names = (try? btf.tracepointNames()) ?? []
             throw Diagnostic(.error, "the kernel has no tracepoint '\(pattern)'", at: spec.range,
                              hints: [Suggestions.hint(for: pattern, in: names) ?? "'list \(spec.kind.rawValue):*' shows them"])
         }
-        let points = try events.map { AttachPoint(kind: spec.kind, target: [$0], context: try context($0)) }
+        let points = try events.map { event in
+            let (target, context) = try point(event)
+            return AttachPoint(kind: spec.kind, target: target, context: context)
+        }
         try checkCount(points, spec)
         return points
     }
@@ -93,27 +103,28 @@ struct SpecResolver {
 
     private func resolveKprobe(_ spec: ProbeSpec) throws -> AttachPoint {
         let (function, offset) = try splitOffset(spec.parts[0], spec)
-        let signature = try runtime.btf.functionSignature(function)
+        let signature = try btf.functionSignature(function)
         if signature == nil, !KernelSymbols.hasFunction(function) {
             throw Diagnostic(.error, "the kernel has no function '\(function)'", at: spec.range,
-                             hints: [Suggestions.hint(for: function, in: (try? runtime.btf.functionNames()) ?? [])
+                             hints: [Suggestions.hint(for: function, in: (try? btf.functionNames()) ?? [])
                                         ?? "Tab after 'kprobe:' and two letters lists kernel functions"])
         }
-        return AttachPoint(kind: spec.kind, target: [function, String(offset)],
+        return AttachPoint(kind: spec.kind, target: .kernelFunction(name: function, offset: offset, isReturn: spec.kind.isReturn),
                            context: .registers(isReturn: spec.kind.isReturn, parameters: offset == 0 ? signature?.parameters ?? [] : []),
                            label: spec.description)
     }
 
     private func resolveFentry(_ spec: ProbeSpec) throws -> AttachPoint {
         let function = spec.parts[0]
-        guard let signature = try runtime.btf.functionSignature(function) else {
-            let names = (try? runtime.btf.functionNames()) ?? []
+        guard let signature = try btf.functionSignature(function) else {
+            let names = (try? btf.functionNames()) ?? []
             throw Diagnostic(.error, "BTF describes no kernel function '\(function)', so \(spec.kind.rawValue) cannot attach to it",
                              at: spec.range, hints: [Suggestions.hint(for: function, in: names) ?? "kprobe:\(function) may still work"])
         }
         let result = spec.kind == .fexit
             ? (signature.result ?? TypedParameter(name: "retval", declaration: "long retval")) : nil
-        return AttachPoint(kind: spec.kind, target: [function], context: .typed(signature.parameters, result: result))
+        return AttachPoint(kind: spec.kind, target: .trampoline(function: function, isExit: spec.kind == .fexit),
+                           context: .typed(signature.parameters, result: result))
     }
 
     private func binary(_ name: String, _ spec: ProbeSpec) throws -> (path: String, file: ELFFile) {
@@ -135,7 +146,8 @@ struct SpecResolver {
             throw Diagnostic(.error, "'\(path)' has no function '\(function)'", at: spec.range,
                              hints: [Suggestions.hint(for: function, in: functions) ?? "Tab after 'uprobe:\(spec.parts[0]):' lists its functions"])
         }
-        return AttachPoint(kind: spec.kind, target: [path, function, String(offset)],
+        return AttachPoint(kind: spec.kind,
+                           target: .userFunction(binary: path, function: function, offset: offset, isReturn: spec.kind.isReturn),
                            context: .registers(isReturn: spec.kind.isReturn, parameters: []), label: spec.description)
     }
 
@@ -148,36 +160,34 @@ struct SpecResolver {
                 : (Suggestions.hint(for: wanted, in: probes) ?? "its probes: " + probes.prefix(8).joined(separator: ", "))
             throw Diagnostic(.error, "'\(path)' has no USDT probe '\(wanted)'", at: spec.range, hints: [hint])
         }
-        return AttachPoint(kind: .usdt, target: [path, spec.parts[1], spec.parts[2]], context: .usdt, label: spec.description)
+        return AttachPoint(kind: .usdt, target: .usdt(binary: path, provider: spec.parts[1], name: spec.parts[2]),
+                           context: .usdt, label: spec.description)
     }
 
-    /// Perf targets: [type, config, amount, "freq"|"period", cpus…].
+    /// profile, interval, software and hardware: which counter, how often, on which CPUs.
     private func resolvePerfEvent(_ spec: ProbeSpec) throws -> AttachPoint {
-        let allCPUs = PerfEvents.onlineCPUs().map(String.init)
-        let cpuClock = String(PerfEvents.software["cpu-clock"] ?? 0)
-        let software = String(PerfEvents.EventType.software.rawValue)
+        let cpuClock = PerfEvents.software["cpu-clock"] ?? 0
+        let target: PerfEventTarget
         switch spec.kind {
         case .profile:
             guard let rate = UInt64(spec.parts[1]), rate > 0, rate <= 100_000 else {
                 throw Diagnostic.error("'\(spec.parts[1])' is not a sampling rate", at: spec.range, hint: "for example profile:hz:99")
             }
-            return AttachPoint(kind: .profile, target: [software, cpuClock, String(rate), "freq"] + allCPUs, context: .perfEvent, label: spec.description)
+            target = PerfEventTarget(counter: .software(config: cpuClock), sampling: .frequency(rate), cpus: .all)
         case .interval:
             guard let seconds = DurationParser.seconds(spec.parts[0]), seconds >= 0.0001 else {
                 throw Diagnostic.error("'\(spec.parts[0])' is not an interval", at: spec.range, hint: "for example interval:1s or interval:100ms")
             }
-            // One CPU: an interval fires once per period, not once per CPU.
-            return AttachPoint(kind: .interval, target: [software, cpuClock, String(UInt64(seconds * 1e9)), "period",
-                                                         allCPUs.first ?? "0"], context: .perfEvent, label: spec.description)
+            target = PerfEventTarget(counter: .software(config: cpuClock), sampling: .period(UInt64(seconds * 1e9)), cpus: .one)
         default:
-            let type: PerfEvents.EventType = spec.kind == .hardware ? .hardware : .software
-            let catalog = type == .hardware ? PerfEvents.hardware : PerfEvents.software
+            let isHardware = spec.kind == .hardware
+            let catalog = isHardware ? PerfEvents.hardware : PerfEvents.software
             let name = spec.parts[0]
             guard let config = catalog[name] else {
                 throw Diagnostic(.error, "no \(spec.kind.rawValue) event '\(name)'", at: spec.range,
                                  hints: [Suggestions.hint(for: name, in: catalog.keys) ?? "events: " + catalog.keys.sorted().joined(separator: ", ")])
             }
-            var period = PerfEvents.defaultPeriod(for: name, type: type)
+            var period = PerfEvents.defaultPeriod(for: name, isHardware: isHardware)
             if spec.parts.count == 2 {
                 guard let given = UInt64(spec.parts[1]), given > 0 else {
                     throw Diagnostic.error("'\(spec.parts[1])' is not a sample period", at: spec.range,
@@ -185,9 +195,10 @@ struct SpecResolver {
                 }
                 period = given
             }
-            return AttachPoint(kind: spec.kind, target: [String(type.rawValue), String(config), String(period), "period"] + allCPUs,
-                               context: .perfEvent, label: spec.description)
+            target = PerfEventTarget(counter: isHardware ? .hardware(config: config) : .software(config: config),
+                                     sampling: .period(period), cpus: .all)
         }
+        return AttachPoint(kind: spec.kind, target: .perfEvent(target), context: .perfEvent, label: spec.description)
     }
 
     private func checkCount(_ points: [AttachPoint], _ spec: ProbeSpec) throws {

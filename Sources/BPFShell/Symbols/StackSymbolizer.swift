@@ -3,13 +3,14 @@ import Foundation
 /// Symbolizes stacks from the session's stack map: kernel frames from kallsyms, user
 /// frames from the snapshot of the process's mappings and the mapped files' symbols.
 final class StackSymbolizer: StackResolver {
-    private let stackMap: KernelMap
+    /// The addresses of a recorded stack, by id (nil once it is gone from the stack map).
+    private let addresses: (Int32) -> [UInt64]?
     private let kernel: KernelSymbols
     private let processMaps: (UInt32) -> ProcessMaps?
     private var tables: [String: ELFSymbolTable] = [:]
 
-    init(stackMap: KernelMap, kernel: KernelSymbols, processMaps: @escaping (UInt32) -> ProcessMaps?) {
-        self.stackMap = stackMap
+    init(addresses: @escaping (Int32) -> [UInt64]?, kernel: KernelSymbols, processMaps: @escaping (UInt32) -> ProcessMaps?) {
+        self.addresses = addresses
         self.kernel = kernel
         self.processMaps = processMaps
     }
@@ -21,11 +22,9 @@ final class StackSymbolizer: StackResolver {
             }
             return ["[no stack: bpf_get_stackid returned \(stack.id)\(stack.id == -17 ? ", the stack map is full" : "")]"]
         }
-        let key = withUnsafeBytes(of: UInt32(stack.id).littleEndian) { Array($0) }
-        guard let bytes = stackMap.lookup(key) else { return ["[stack \(stack.id) no longer in the stack map]"] }
-        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
-            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
-        }.prefix { $0 != 0 }.map { $0 }
+        guard let addresses = addresses(stack.id) else {
+            return ["[stack \(stack.id) no longer in the stack map]"]
+        }
         guard stack.isUser, let pid = stack.pid else { return addresses.map(kernel.describe) }
         guard let maps = processMaps(pid) else {
             return addresses.map { "0x" + String($0, radix: 16) + " (process \(pid): mappings unknown)" }

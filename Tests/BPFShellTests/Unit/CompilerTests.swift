@@ -49,7 +49,7 @@ import Testing
 }
 
 @Suite struct CUnitTests {
-    static let point = AttachPoint(kind: .tracepoint, target: ["syscalls", "sys_enter_openat"],
+    static let point = AttachPoint(kind: .tracepoint, target: .tracepoint(category: "syscalls", event: "sys_enter_openat"),
                                    context: .tracepoint(TracepointFormat.parse(TracepointFormatTests.openat,
                                                                                category: "syscalls", event: "sys_enter_openat")))
 
@@ -77,7 +77,7 @@ import Testing
 
     @Test func wildcardUnitHasOneFunctionPerPoint() {
         var second = Self.point
-        second.target = ["syscalls", "sys_enter_open"]
+        second.target = .tracepoint(category: "syscalls", event: "sys_enter_open")
         let body = CodeBlock(text: "", start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
         let unit = CUnitBuilder.probeUnit(points: [Self.point, second], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                           cBlocks: [], maps: [])

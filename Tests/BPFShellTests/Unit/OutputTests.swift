@@ -135,6 +135,6 @@ import Testing
 
     @Test func extractsTheLogFromLibbpfOutput() {
         let output = "libbpf: prog 'p': BPF program load failed: Permission denied\nlibbpf: prog 'p': -- BEGIN PROG LOAD LOG --\nA\nB\n-- END PROG LOAD LOG --\nlibbpf: failed"
-        #expect(VerifierReport.extractLog(fromLibbpfOutput: output) == "A\nB")
+        #expect(LibbpfBackend.extractVerifierLog(fromLibbpfOutput: output) == "A\nB")
     }
 }

@@ -43,15 +43,14 @@ struct MapCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
+        let map = try session.declareMap(decl, range: range)
         if session.isDryRun {
-            try session.planMap(decl, range: range)
             session.say("map \(decl.name): \(decl.kind.description) compiles (dry run: not created)")
             return
         }
-        let map = try session.declareMap(decl, range: range)
         let layout = MapLayout(decl)
         let kind = layout.mapType.replacingOccurrences(of: "BPF_MAP_TYPE_", with: "").lowercased()
-        session.say("map \(decl.name): \(decl.kind.description) (\(kind), \(map.kernelMap.maxEntries) entries)")
+        session.say("map \(decl.name): \(decl.kind.description) (\(kind), \(map.maxEntries) entries)")
     }
 }
 
@@ -103,15 +102,13 @@ struct ProbeCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         let started = DispatchTime.now()
+        let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, spec: spec, body: body,
+                                                   source: text, started: started)
         if session.isDryRun {
-            let built = try session.compileProbe(name: name, nameRange: nameRange, spec: spec, body: body)
-            session.say(String(format: "%@ compiles: %@ (%d program%@) in %.1f ms (dry run: not loaded)", built.name,
-                               spec.description, built.points.count, built.points.count == 1 ? "" : "s",
-                               milliseconds(since: started)))
+            session.say(String(format: "%@ compiles: %@ (%d program%@) in %.1f ms (dry run: not loaded)", probe.name,
+                               spec.description, probe.points.count, probe.points.count == 1 ? "" : "s", timing.total))
             return
         }
-        let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, spec: spec, body: body,
-                                                   source: text, cell: cell, started: started)
         let programs = probe.points.count == 1 ? "1 program" : "\(probe.points.count) programs"
         let compile = timing.isCached ? String(format: "compile %.1f ms, cached", timing.compile)
             : String(format: "compile %.1f ms", timing.compile)

@@ -16,7 +16,7 @@ struct ListCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
-        let runtime = try session.runtime()
+        _ = try session.runtime() // BTF is read by the start-up thread: wait for it
         let text = pattern?.text ?? "tracepoint:*"
         var kind = ProbeKind.tracepoint
         var rest = text
@@ -27,7 +27,7 @@ struct ListCommand: ShellCommand {
         var lines: [String] = []
         switch kind {
         case .tracepoint:
-            let tracefs = try runtime.tracefs()
+            let tracefs = try session.withKernelErrors(at: pattern?.range) { try session.backend.tracepoints() }
             let parts = rest.split(separator: ":", maxSplits: 1).map(String.init)
             let categoryPattern = parts.first ?? "*"
             let eventPattern = parts.count > 1 ? parts[1] : "*"
@@ -37,11 +37,11 @@ struct ListCommand: ShellCommand {
                 }
             }
         case .rawTracepoint, .tpBTF:
-            for name in try runtime.btf.tracepointNames().sorted() where Wildcard.matches(rest, name) {
+            for name in try session.withKernelErrors(at: pattern?.range, { try session.backend.btf.tracepointNames() }).sorted() where Wildcard.matches(rest, name) {
                 lines.append("\(kind.rawValue):\(name)")
             }
         case .kprobe, .kretprobe, .fentry, .fexit:
-            let functions = Set((try? runtime.btf.functionNames()) ?? []).union(KernelSymbols.functionNames())
+            let functions = Set((try? session.backend.btf.functionNames()) ?? []).union(KernelSymbols.functionNames())
             for name in functions.sorted() where Wildcard.matches(rest, name) { lines.append("\(kind.rawValue):\(name)") }
         case .uprobe, .uretprobe, .usdt:
             let parts = rest.split(separator: ":", maxSplits: 1).map(String.init)
@@ -81,8 +81,8 @@ struct InfoCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
-        let runtime = try session.runtime()
-        for point in try SpecResolver(runtime: runtime).resolve(spec) {
+        _ = try session.runtime()
+        for point in try session.withKernelErrors(at: spec.range, { try session.specResolver().resolve(spec) }) {
             session.say(point.description)
             switch point.context {
             case let .tracepoint(format):
@@ -174,9 +174,7 @@ struct FeaturesCommand: ShellCommand {
     }
 
     func execute(in session: Session, cell: Int) throws {
-        var findings = FeatureProbe().run()
-        findings.append(session.probeBTFTracing(kind: .tpBTF, target: "sched_switch"))
-        findings.append(session.probeBTFTracing(kind: .fentry, target: "vfs_read"))
+        let findings = session.backend.features(trials: session.featureTrials())
         let rows = [["FEATURE", "", "DETAIL"]] + findings.map { [$0.name, $0.isAvailable ? "yes" : "no", $0.detail] }
         session.output.write(formatColumns(rows))
     }

@@ -1,4 +1,3 @@
-import CShim
 import Foundation
 
 /// `every DURATION [COUNT] { commands }`: repeat commands with a timestamp header.
@@ -49,7 +48,7 @@ struct EveryCommand: ShellCommand {
     func execute(in session: Session, cell: Int) throws {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
-        _ = bpfsh_signals_take_interrupt()
+        _ = Signals.takeInterrupt()
         var iteration = 0
         while count.map({ iteration < $0 }) ?? true {
             if session.pump(seconds: seconds) { break }

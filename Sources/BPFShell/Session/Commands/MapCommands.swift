@@ -67,12 +67,12 @@ struct ClearCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         if target.text == "all", session.map(named: "all") == nil {
-            for map in session.maps { try map.kernelMap.clear() }
+            for map in session.maps { try session.withKernelErrors(at: target.range) { try session.backend.clear(map.handle) } }
             session.say("cleared \(session.maps.count) maps")
             return
         }
         guard let map = session.map(named: target.text) else { throw session.unknownMap(target) }
-        try map.kernelMap.clear()
+        try session.withKernelErrors(at: target.range) { try session.backend.clear(map.handle) }
         session.say("cleared \(map.decl.name)")
     }
 }
@@ -97,9 +97,9 @@ struct MapsCommand: ShellCommand {
         }
         var rows = [["NAME", "KIND", "KEY", "VALUE", "ENTRIES", "MEMORY"]]
         for map in session.maps {
-            let memory = map.kernelMap.memoryBytes.map(formatBytes) ?? "?"
-            let entries = map.decl.kind.isHistogram ? "\(map.kernelMap.maxEntries) slots"
-                : "\(map.kernelMap.entryCount())/\(map.kernelMap.maxEntries)"
+            let statistics = session.backend.statistics(of: map.handle)
+            let memory = statistics.memoryBytes.map(formatBytes) ?? "?"
+            let entries = map.decl.kind.isHistogram ? "\(map.maxEntries) slots" : "\(statistics.entries)/\(map.maxEntries)"
             rows.append([map.decl.name, map.decl.kind.description, map.keyType.displayName, map.valueType.displayName,
                          entries, memory])
         }

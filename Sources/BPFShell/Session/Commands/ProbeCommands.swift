@@ -18,12 +18,11 @@ struct ProbesCommand: ShellCommand {
             session.say("no probes yet: attach one with 'probe SPEC { … }', e.g. \(ProbeCommand.example)")
             return
         }
-        let channel = try session.eventChannel()
         var rows = [["ID", "NAME", "SPEC", "STATE", "HITS", "COMPILE"]]
         for probe in session.probes {
             let spec = probe.points.count > 1 ? "\(probe.spec) (\(probe.points.count))" : probe.spec.description
             rows.append(["\(probe.number)", probe.name, spec, probe.isAttached ? "attached" : "detached",
-                         "\(channel.counter(Int(probe.hitSlot)))", String(format: "%.0f ms", probe.compileMilliseconds)])
+                         "\(session.backend.hits(of: probe.handle))", String(format: "%.0f ms", probe.compileMilliseconds)])
         }
         session.output.write(formatColumns(rows))
     }

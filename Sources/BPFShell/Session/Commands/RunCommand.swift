@@ -1,4 +1,3 @@
-import CShim
 import Foundation
 
 /// `run [DURATION]`: let events flow, streaming print() output; Ctrl-C ends early.
@@ -26,7 +25,7 @@ struct RunCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         _ = try session.runtime()
-        _ = bpfsh_signals_take_interrupt()
+        _ = Signals.takeInterrupt()
         if session.pump(seconds: seconds), !session.isInterrupted {
             session.say("run interrupted; maps keep what they gathered")
         }

@@ -1,0 +1,446 @@
+import CLibBPF
+import Foundation
+
+/// The running kernel, through libbpf: session maps created once and bound by fd into
+/// every probe object that names them, probes attached link by link, print() records
+/// drained from one ring buffer.
+public final class LibbpfBackend: TracingBackend {
+    public let isLive = true
+    public let btf = KernelBTF()
+    private var ringBufferBytes: Int
+    private var channel: EventChannel?
+    private var eventHandler: EventHandler = { _, _ in }
+    private var maps: [LibbpfMap] = []
+    private var probes: [LibbpfProbe] = []
+    private var tracefs: Tracefs?
+    private let detacher = Detacher()
+    private var isClosed = false
+
+    public init(ringBufferBytes: Int) {
+        self.ringBufferBytes = ringBufferBytes
+        LibBPF.installLogCapture()
+    }
+
+    public func tracepoints() throws(KernelError) -> TracepointCatalog {
+        if let tracefs { return tracefs }
+        let located = try Tracefs.locate()
+        tracefs = located
+        return located
+    }
+
+    /// The ring buffer and counters every object binds, made on first need.
+    private func eventChannel() throws(KernelError) -> EventChannel {
+        if let channel { return channel }
+        let created = try EventChannel(ringBufferBytes: ringBufferBytes)
+        created.setEventHandler(eventHandler)
+        channel = created
+        return created
+    }
+
+    // MARK: Maps
+
+    /// A unit that declares only this map is loaded, which creates the map with BTF for
+    /// its key and value; the backend keeps a duplicate of its fd and closes the object.
+    public func createMap(named name: String, id: Int, from image: CompiledImage) throws(KernelError) -> CreatedMap {
+        let object = try BPFObject(elf: image.elf, name: image.name)
+        defer { object.close() }
+        try bind(object)
+        try object.load()
+        guard let fd = object.mapFD(named: name), let ids = object.mapBTFTypeIDs(named: name), let btf = object.btf else {
+            throw KernelError(.createMap, subject: "'\(name)'", errno: ENOENT,
+                              summary: "internal error: the object compiled for map '\(name)' declares no such map")
+        }
+        let copy = dup(fd)
+        guard copy >= 0 else { throw KernelError(.createMap, subject: "'\(name)'", errno: Foundation.errno) }
+        let reader = BTFReader(btf: btf)
+        let map = LibbpfMap(kernelMap: try KernelMap(adopting: copy, name: name), id: id)
+        maps.append(map)
+        return CreatedMap(handle: map, keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
+    }
+
+    public func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry] {
+        try own(map).kernelMap.readAll()
+    }
+
+    public func clear(_ map: any MapHandle) throws(KernelError) {
+        try own(map).kernelMap.clear()
+    }
+
+    public func statistics(of map: any MapHandle) -> MapStatistics {
+        guard let map = map as? LibbpfMap else { return MapStatistics(entries: 0, memoryBytes: nil) }
+        return MapStatistics(entries: map.kernelMap.entryCount(), memoryBytes: map.kernelMap.memoryBytes)
+    }
+
+    public func failedUpdates(of map: any MapHandle) -> UInt64 {
+        channel?.counter(Prelude.firstMapErrorSlot + map.id) ?? 0
+    }
+
+    private func own(_ map: any MapHandle) throws(KernelError) -> LibbpfMap {
+        guard let map = map as? LibbpfMap else {
+            throw KernelError(.readMap, subject: "'\(map.name)'", errno: EBADF, summary: "internal error: a map of another backend")
+        }
+        return map
+    }
+
+    // MARK: Probes
+
+    public func loadProbe(_ image: CompiledImage, number: Int, maps named: [any MapHandle]) throws(KernelError) -> any ProbeHandle {
+        let object = try BPFObject(elf: image.elf, name: image.name)
+        let bound = named.compactMap { $0 as? LibbpfMap }
+        do {
+            try object.setInitialValue(CUnitBuilder.probeIDSection, to: UInt32(number))
+            try bind(object, maps: bound)
+            try load(object, image: image)
+        } catch {
+            object.close()
+            throw error
+        }
+        let probe = LibbpfProbe(number: number, image: image, object: object, maps: bound)
+        probes.append(probe)
+        return probe
+    }
+
+    public func attach(_ handle: any ProbeHandle, at points: [AttachPoint]) throws(KernelError) {
+        let probe = try own(handle)
+        detacher.waitUntilIdle() // a re-attach must not race the release of its old links
+        var made: [BPFLink] = []
+        do throws(KernelError) {
+            for (point, programName) in zip(points, probe.image.programNames) {
+                guard let program = probe.object.program(named: programName) else {
+                    throw KernelError(.attach(point.kind), subject: programName, errno: ENOENT)
+                }
+                made += try AttachmentFailure.explain(point) { () throws(KernelError) in try Self.attach(program, to: point) }
+            }
+            probe.links = made
+            try probe.setEnabled(true)
+        } catch {
+            made.forEach { $0.destroy() }
+            probe.links = []
+            throw error
+        }
+    }
+
+    public func detach(_ handle: any ProbeHandle) throws(KernelError) {
+        let probe = try own(handle)
+        try probe.setEnabled(false)
+        detacher.release(links: probe.takeLinks())
+    }
+
+    public func unload(_ handle: any ProbeHandle) {
+        guard let probe = handle as? LibbpfProbe else { return }
+        probes.removeAll { $0 === probe }
+        // Stopped now; if the switch cannot be flipped, the links go synchronously instead.
+        do {
+            try probe.setEnabled(false)
+        } catch {
+            probe.takeLinks().forEach { $0.destroy() }
+        }
+        detacher.release(links: probe.takeLinks(), then: probe.object)
+    }
+
+    public func hits(of handle: any ProbeHandle) -> UInt64 {
+        guard let probe = handle as? LibbpfProbe else { return 0 }
+        return channel?.counter(Prelude.firstProbeSlot + probe.number - 1) ?? 0
+    }
+
+    public func verifierLog(of handle: any ProbeHandle) throws(KernelError) -> String {
+        let probe = try own(handle)
+        return try reloadWithVerifierLog(probe.image, maps: probe.maps, requireSuccess: true)
+    }
+
+    private func own(_ handle: any ProbeHandle) throws(KernelError) -> LibbpfProbe {
+        guard let probe = handle as? LibbpfProbe else {
+            throw KernelError(.loadObject, subject: "probe", errno: EBADF, summary: "internal error: a probe of another backend")
+        }
+        return probe
+    }
+
+    /// Binds the session's internal maps and the named session maps into an object, so
+    /// loading it creates no map of its own for them.
+    private func bind(_ object: BPFObject, maps bound: [LibbpfMap] = []) throws(KernelError) {
+        let channel = try eventChannel()
+        try object.reuse(map: Prelude.eventsMapName, fd: channel.events.fd)
+        try object.reuse(map: Prelude.countersMapName, fd: channel.counters.fd)
+        let names = Set(object.mapNames)
+        if names.contains(Prelude.stacksMapName) {
+            let stackMaps = try channel.stackMaps()
+            try object.reuse(map: Prelude.stacksMapName, fd: stackMaps.stacks.fd)
+            try object.reuse(map: Prelude.stackPIDsMapName, fd: stackMaps.pids.fd)
+        }
+        for map in bound where names.contains(map.name) {
+            try object.reuse(map: map.name, fd: map.kernelMap.fd)
+        }
+    }
+
+    /// Loads through the verifier; a rejection carries the verifier's log.
+    private func load(_ object: BPFObject, image: CompiledImage) throws(KernelError) {
+        do {
+            try object.load()
+        } catch {
+            var failure = error
+            if error.errno == EPERM, geteuid() == 0, image.usesTrampolines {
+                failure.summary = KernelFeatures.trampolinesRefused
+                failure.hint = KernelFeatures.trampolineAlternatives
+                throw failure
+            }
+            failure.verifierLog = Self.extractVerifierLog(fromLibbpfOutput: error.libbpfLog)
+                ?? verifierLogOfFailedLoad(image)
+            throw failure
+        }
+    }
+
+    /// libbpf's own retry fails on long logs (a loop the verifier walks a million
+    /// times): load again with a large buffer of ours; the kernel keeps the log's tail.
+    private func verifierLogOfFailedLoad(_ image: CompiledImage) -> String? {
+        guard let log = try? reloadWithVerifierLog(image, maps: [], requireSuccess: false), !log.isEmpty else { return nil }
+        return log
+    }
+
+    /// Loads a fresh copy of an object with the verifier's log on and returns the log.
+    /// The copy is closed at once: it is never attached.
+    private func reloadWithVerifierLog(_ image: CompiledImage, maps bound: [LibbpfMap],
+                                       requireSuccess: Bool) throws(KernelError) -> String {
+        let object = try BPFObject(elf: image.elf, name: "bpfsh_log")
+        defer { object.close() }
+        let size = 16 << 20
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+        defer { buffer.deallocate() }
+        buffer[0] = 0
+        object.requestVerifierLog(level: 1, buffer: buffer, size: size)
+        try bind(object, maps: bound)
+        do {
+            try object.load()
+        } catch where requireSuccess {
+            throw error
+        } catch {}
+        return String(cString: buffer)
+    }
+
+    /// The verifier's log inside what libbpf printed around a failed load.
+    static func extractVerifierLog(fromLibbpfOutput output: String) -> String? {
+        guard let begin = output.range(of: "-- BEGIN PROG LOAD LOG --") else { return nil }
+        let rest = output[begin.upperBound...]
+        let end = rest.range(of: "-- END PROG LOAD LOG --")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// One link for most kinds; one per CPU for sampling kinds.
+    static func attach(_ program: BPFProgram, to point: AttachPoint) throws(KernelError) -> [BPFLink] {
+        switch point.target {
+        case let .tracepoint(category, event):
+            return [try program.attachTracepoint(category: category, event: event)]
+        case let .rawTracepoint(event):
+            return [try program.attachRawTracepoint(event)]
+        case let .btfTracepoint(event):
+            return [try program.attachTrace(kind: point.kind, target: event)]
+        case let .trampoline(function, _):
+            return [try program.attachTrace(kind: point.kind, target: function)]
+        case let .kernelFunction(name, offset, isReturn):
+            return [try program.attachKprobe(function: name, offset: offset, isReturn: isReturn)]
+        case let .userFunction(binary, function, offset, isReturn):
+            return [try program.attachUprobe(binary: binary, function: function, offset: offset, isReturn: isReturn)]
+        case let .usdt(binary, provider, name):
+            return [try program.attachUSDT(binary: binary, provider: provider, name: name)]
+        case let .perfEvent(event):
+            let online = PerfEvents.onlineCPUs()
+            let cpus = event.cpus == .all ? online : Array(online.prefix(1))
+            var links: [BPFLink] = []
+            do throws(KernelError) {
+                for cpu in cpus {
+                    let fd = try PerfEvents.open(event, cpu: cpu, kind: point.kind, description: point.description)
+                    links.append(try program.attachPerfEvent(fd: fd, kind: point.kind, description: "\(point.description) cpu \(cpu)"))
+                }
+            } catch {
+                links.forEach { $0.destroy() }
+                throw error
+            }
+            return links
+        }
+    }
+
+    // MARK: Events and stacks
+
+    public func setEventHandler(_ handler: @escaping EventHandler) {
+        eventHandler = handler
+        channel?.setEventHandler(handler)
+    }
+
+    @discardableResult
+    public func drainEvents() -> Int {
+        channel?.stream.drain() ?? 0
+    }
+
+    @discardableResult
+    public func waitForEvents(milliseconds: Int32) -> Int {
+        guard let channel else {
+            usleep(useconds_t(max(milliseconds, 0)) * 1000)
+            return 0
+        }
+        // Records submitted without a wake-up wait for the drain after the poll.
+        return channel.stream.poll(timeoutMilliseconds: milliseconds) + channel.stream.drain()
+    }
+
+    public var eventDescriptor: Int32? {
+        guard let channel, channel.stream.epollFD >= 0 else { return nil }
+        return channel.stream.epollFD
+    }
+
+    public var lostEvents: UInt64 {
+        channel?.counter(Prelude.lostEventsSlot) ?? 0
+    }
+
+    public func resizeEventBuffer(bytes: Int) throws(KernelError) {
+        ringBufferBytes = bytes
+        try channel?.replaceRingBuffer(bytes: bytes)
+    }
+
+    public func stackAddresses(id: Int32) -> [UInt64]? {
+        guard let stacks = channel?.stacks else { return nil }
+        let key = withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { Array($0) }
+        guard let bytes = stacks.lookup(key) else { return nil }
+        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
+            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }
+        return Array(addresses.prefix { $0 != 0 })
+    }
+
+    public func stackProcessIDs() -> [UInt32] {
+        guard let pids = channel?.stackPIDs, let entries = try? pids.readAll() else { return [] }
+        return entries.map { entry in entry.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+    }
+
+    // MARK: Features
+
+    public func features(trials: [FeatureTrial]) -> [FeatureFinding] {
+        FeatureProbe().run() + trials.map(tryLoading)
+    }
+
+    /// tp_btf and fentry/fexit: only a load shows whether the kernel allows them (BPF
+    /// trampolines may be refused with EPERM, even to root).
+    private func tryLoading(_ trial: FeatureTrial) -> FeatureFinding {
+        do {
+            let object = try BPFObject(elf: trial.image.elf, name: trial.image.name)
+            defer { object.close() }
+            try bind(object)
+            try object.load()
+            return FeatureFinding(name: trial.name, isAvailable: true, detail: "a \(trial.kind.rawValue):\(trial.target) program loads")
+        } catch {
+            return FeatureFinding(name: trial.name, isAvailable: false,
+                                  detail: error.errno == EPERM ? "load refused with EPERM: no BPF trampolines here" : error.description)
+        }
+    }
+
+    // MARK: Teardown
+
+    /// Links are destroyed concurrently: each waits out an RCU grace period in the
+    /// kernel, and those overlap.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        detacher.waitUntilIdle()
+        let links = probes.flatMap { $0.takeLinks() }
+        DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
+        probes.forEach { $0.object.close() }
+        probes.removeAll()
+        maps.forEach { $0.kernelMap.close() }
+        maps.removeAll()
+        channel?.close()
+        channel = nil
+        btf.close()
+    }
+
+    deinit {
+        close()
+    }
+}
+
+/// A session map: its kernel map, kept for the whole session.
+final class LibbpfMap: MapHandle {
+    let kernelMap: KernelMap
+    let id: Int
+
+    init(kernelMap: KernelMap, id: Int) {
+        self.kernelMap = kernelMap
+        self.id = id
+    }
+
+    var name: String { kernelMap.name }
+    var maxEntries: Int { kernelMap.maxEntries }
+}
+
+/// A loaded probe: its object, the maps bound into it and its links while attached.
+final class LibbpfProbe: ProbeHandle {
+    let number: Int
+    let image: CompiledImage
+    let object: BPFObject
+    let maps: [LibbpfMap]
+    var links: [BPFLink] = []
+
+    init(number: Int, image: CompiledImage, object: BPFObject, maps: [LibbpfMap]) {
+        self.number = number
+        self.image = image
+        self.object = object
+        self.maps = maps
+    }
+
+    var isAttached: Bool { !links.isEmpty }
+
+    /// Stops (false) or resumes (true) the programs at once through their in-kernel switch.
+    func setEnabled(_ enabled: Bool) throws(KernelError) {
+        try object.setSectionValue(CUnitBuilder.enabledSection, to: enabled ? 1 : 0)
+    }
+
+    /// Hands the links over for destruction (the caller decides on which thread).
+    func takeLinks() -> [BPFLink] {
+        defer { links = [] }
+        return links
+    }
+}
+
+/// Destroys links and closes objects off the prompt: detaching a tracepoint waits for
+/// an RCU grace period (50–80 ms), which `drop` should not make the user sit through.
+final class Detacher {
+    private let queue = DispatchQueue(label: "bpfsh.detach")
+
+    func release(links: [BPFLink], then object: BPFObject? = nil) {
+        queue.async {
+            DispatchQueue.concurrentPerform(iterations: links.count) { links[$0].destroy() }
+            object?.close()
+        }
+    }
+
+    func waitUntilIdle() {
+        queue.sync {}
+    }
+}
+
+/// Finds the cause of a failed attach before speaking: a missing kernel feature is
+/// named as such, with what works instead.
+enum AttachmentFailure {
+    static func explain<T>(_ point: AttachPoint, _ attach: () throws(KernelError) -> T) throws(KernelError) -> T {
+        do {
+            return try attach()
+        } catch {
+            var explained = error
+            switch point.target {
+            case .kernelFunction where !KernelFeatures.kprobesAvailable:
+                explained.summary = KernelFeatures.kprobesMissing
+                explained.hint = KernelFeatures.kprobesAlternatives
+            case .userFunction where !KernelFeatures.uprobesAvailable, .usdt where !KernelFeatures.uprobesAvailable:
+                explained.summary = KernelFeatures.uprobesMissing
+            default:
+                if explained.hint == nil, error.errno == ENOENT {
+                    explained.hint = "the probe point disappeared or is not available on this kernel"
+                } else if explained.hint == nil, error.errno == EBUSY {
+                    explained.hint = "another program holds this attach point exclusively"
+                }
+            }
+            throw explained
+        }
+    }
+}
+
+extension CompiledImage {
+    /// fentry/fexit programs: their EPERM means no BPF trampolines, not a missing privilege.
+    var usesTrampolines: Bool { kind == .fentry || kind == .fexit }
+}

@@ -1,0 +1,139 @@
+/// Everything Session asks of the kernel, and nothing else: Session holds one backend
+/// and never sees an fd, an errno or a libbpf type. Three serve it: `LibbpfBackend`
+/// (the running kernel), `PlanningBackend` (`--dry-run`: checks and compiles, creates
+/// nothing) and a fake in the tests (no root, no kernel).
+///
+/// Failures are `KernelError`s; Session turns them into diagnostics in one place.
+public protocol TracingBackend: AnyObject {
+    /// Whether maps and probes it makes really trace (false for a dry run's plan):
+    /// commands that only make sense on live data are skipped, and said so, otherwise.
+    var isLive: Bool { get }
+
+    /// Kernel types, functions and BTF tracepoints, for resolving specs and `list`.
+    var btf: KernelBTF { get }
+    /// tracefs's tracepoints (throws when tracefs is missing or unreadable).
+    func tracepoints() throws(KernelError) -> TracepointCatalog
+
+    /// Creates a session map from an object that declares only it (its BTF types the
+    /// key and value). The map lives until `close()`, whatever happens to probes.
+    func createMap(named name: String, id: Int, from object: CompiledImage) throws(KernelError) -> CreatedMap
+    /// Loads a probe's object with every session map it names bound to the live map.
+    func loadProbe(_ image: CompiledImage, number: Int, maps: [any MapHandle]) throws(KernelError) -> any ProbeHandle
+    /// Attaches each program to its point (program names in the order of the points);
+    /// on failure nothing stays attached.
+    func attach(_ probe: any ProbeHandle, at points: [AttachPoint]) throws(KernelError)
+    /// Stops the probe at once (its in-kernel switch), then detaches off the prompt.
+    func detach(_ probe: any ProbeHandle) throws(KernelError)
+    /// Stops, detaches and unloads; the maps it wrote to stay.
+    func unload(_ probe: any ProbeHandle)
+    /// The verifier's log for a loaded probe (loads a copy with logging on).
+    func verifierLog(of probe: any ProbeHandle) throws(KernelError) -> String
+    /// How many times the probe ran.
+    func hits(of probe: any ProbeHandle) -> UInt64
+
+    func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry]
+    func clear(_ map: any MapHandle) throws(KernelError)
+    func statistics(of map: any MapHandle) -> MapStatistics
+    /// Updates dropped because the map was full, since the session began.
+    func failedUpdates(of map: any MapHandle) -> UInt64
+
+    /// print() records: handed to `handler` as they are drained.
+    func setEventHandler(_ handler: @escaping EventHandler)
+    /// Consumes waiting records without blocking; returns how many.
+    @discardableResult func drainEvents() -> Int
+    /// Waits up to `milliseconds` for records, then drains; returns how many.
+    @discardableResult func waitForEvents(milliseconds: Int32) -> Int
+    /// A descriptor that turns readable when records wait (nil before the first print()).
+    var eventDescriptor: Int32? { get }
+    /// print() records dropped because the ring buffer was full, since the session began.
+    var lostEvents: UInt64 { get }
+    /// A new ring buffer size; only while no probe is loaded.
+    func resizeEventBuffer(bytes: Int) throws(KernelError)
+
+    /// The addresses of a stack kstack()/ustack() recorded (nil when it is gone).
+    func stackAddresses(id: Int32) -> [UInt64]?
+    /// The pids whose user stacks were recorded (their mappings are read while they live).
+    func stackProcessIDs() -> [UInt32]
+
+    /// What this kernel supports, found by trying; `trials` are compiled minimal
+    /// programs whose load shows whether BTF-attached kinds work.
+    func features(trials: [FeatureTrial]) -> [FeatureFinding]
+
+    /// Releases every link, program and map, links first and all at once.
+    func close()
+}
+
+/// Receives one print() record: the probe's number and its text (valid during the call).
+public typealias EventHandler = (_ probeNumber: Int, _ text: UnsafeRawBufferPointer) -> Void
+
+/// A compiled object and the names the compiler gave its programs.
+public struct CompiledImage: Sendable {
+    public var elf: [UInt8]
+    /// The name the object carries in the kernel's lists and in errors.
+    public var name: String
+    /// One per attach point, in order.
+    public var programNames: [String]
+    /// The probe kind its programs are (nil for an object that only declares maps).
+    public var kind: ProbeKind?
+
+    public init(elf: [UInt8], name: String, programNames: [String] = [], kind: ProbeKind? = nil) {
+        self.elf = elf
+        self.name = name
+        self.programNames = programNames
+        self.kind = kind
+    }
+}
+
+/// A session map as the backend keeps it.
+public protocol MapHandle: AnyObject {
+    var name: String { get }
+    /// The session-wide number its failed-update counter uses.
+    var id: Int { get }
+    var maxEntries: Int { get }
+}
+
+/// A loaded probe as the backend keeps it.
+public protocol ProbeHandle: AnyObject {
+    var isAttached: Bool { get }
+}
+
+/// A created map and the types its BTF gives its keys and values.
+public struct CreatedMap {
+    public var handle: any MapHandle
+    public var keyType: ValueType
+    public var valueType: ValueType
+}
+
+public struct MapStatistics: Sendable {
+    /// Keys present (for arrays: every slot).
+    public var entries: Int
+    /// What the kernel charges for it, when it says.
+    public var memoryBytes: Int?
+}
+
+/// A minimal program for a BTF-attached kind (tp_btf, fentry): only loading it tells.
+public struct FeatureTrial: Sendable {
+    public var name: String
+    public var kind: ProbeKind
+    public var target: String
+    public var image: CompiledImage
+
+    public init(name: String, kind: ProbeKind, target: String, image: CompiledImage) {
+        self.name = name
+        self.kind = kind
+        self.target = target
+        self.image = image
+    }
+}
+
+public struct FeatureFinding: Sendable {
+    public var name: String
+    public var isAvailable: Bool
+    public var detail: String
+
+    public init(name: String, isAvailable: Bool, detail: String) {
+        self.name = name
+        self.isAvailable = isAvailable
+        self.detail = detail
+    }
+}
