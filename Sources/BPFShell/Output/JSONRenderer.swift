@@ -5,6 +5,49 @@ import Foundation
 public struct JSONRenderer {
     public init() {}
 
+    /// One item as JSON lines (one object per line; a keyed histogram gives several).
+    public func render(_ item: OutputItem) -> String {
+        switch item {
+        case let .status(status):
+            return line(.object([("type", .string("status")), ("command", .string(status.command)),
+                                 ("text", .string(status.message))] + status.facts))
+        case let .table(table):
+            let keys = table.columns.map { $0.lowercased() }
+            let rows = table.rows.map { row in JSONValue.object(zip(keys, row.map(\.value)).map { ($0, $1) }) }
+            return line(.object([("type", .string("table")), ("command", .string(table.command)),
+                                 ("columns", .array(keys.map(JSONValue.string))), ("rows", .array(rows))]))
+        case let .map(name, contents, unit):
+            return render(contents, name: name, unit: unit)
+        case let .text(command, lines):
+            return line(.object([("type", .string("text")), ("command", .string(command)),
+                                 ("lines", .array(lines.map(JSONValue.string)))]))
+        case let .interval(time):
+            return interval(time: time)
+        case let .lost(count):
+            return lost(count: count)
+        case let .warning(message):
+            return line(.object([("type", .string("warning")), ("message", .string(message))]))
+        case let .diagnostic(diagnostic, source):
+            return line(diagnosticObject(diagnostic, source: source))
+        }
+    }
+
+    /// `{"type":"error",…}` (or "warning"): where in which file, what, and what to do.
+    func diagnosticObject(_ diagnostic: Diagnostic, source: SourceContext) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", .string(diagnostic.severity == .error ? "error" : diagnostic.severity.rawValue)),
+                                              ("message", .string(diagnostic.message)), ("file", .string(source.sourceName))]
+        if let range = diagnostic.range {
+            members.append(("line", .integer(String(range.start.line + source.lineOffset))))
+            members.append(("column", .integer(String(range.start.column))))
+            if range.end.line == range.start.line {
+                members.append(("end_column", .integer(String(max(range.end.column - 1, range.start.column)))))
+            }
+        }
+        members.append(("hints", .array(diagnostic.hints.map(JSONValue.string))))
+        if !diagnostic.details.isEmpty { members.append(("details", .array(diagnostic.details.map(JSONValue.string)))) }
+        return .object(members)
+    }
+
     /// `{"type":"map",…}` for tables, `{"type":"hist",…}` per histogram (one per key).
     public func render(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> String {
         switch contents {
@@ -69,11 +112,11 @@ public struct JSONRenderer {
 }
 
 /// A minimal JSON value with ordered keys (so output is stable and diffable).
-indirect enum JSONValue {
+public indirect enum JSONValue {
     case null, bool(Bool), number(Double), integer(String), string(String)
     case array([JSONValue]), object([(String, JSONValue)])
 
-    var encoded: String {
+    public var encoded: String {
         switch self {
         case .null: return "null"
         case let .bool(flag): return flag ? "true" : "false"
@@ -84,6 +127,11 @@ indirect enum JSONValue {
         case let .array(values): return "[" + values.map(\.encoded).joined(separator: ",") + "]"
         case let .object(members): return "{" + members.map { Self.quote($0.0) + ":" + $0.1.encoded }.joined(separator: ",") + "}"
         }
+    }
+
+    /// A duration rounded to microseconds (more digits would only be noise).
+    public static func milliseconds(_ value: Double) -> JSONValue {
+        .number((value * 1000).rounded() / 1000)
     }
 
     static func quote(_ text: String) -> String {

@@ -77,39 +77,57 @@ public final class CapturedOutput: OutputSink {
     public func flush() {}
 }
 
-/// Passes everything on and keeps a copy of what the current cell printed, in order,
-/// so a session can be exported as a notebook with each command's output.
-final class RecordingOutput: OutputSink {
+/// How results are written: text for people, or JSON lines where every stdout line
+/// is one object with a `type` (chosen once, by `--json` or `set output json`).
+public enum OutputFormat: String, Sendable {
+    case text, json
+}
+
+/// Shows output items in the chosen format, and keeps what each cell showed as plain
+/// text (never coloured, whatever the terminal gets) for notebooks.
+final class Presenter {
     /// A cell's transcript is capped: print() can stream millions of lines.
     static let transcriptLimit = 256 * 1024
-    let destination: OutputSink
-    private(set) var transcript = ""
+    let sink: OutputSink
+    var format: OutputFormat = .text
+    private let terminal: TextRenderer
+    private let plain = TextRenderer()
+    private let json = JSONRenderer()
+    private var transcript = ""
     private var omittedBytes = 0
 
-    init(_ destination: OutputSink) {
-        self.destination = destination
+    init(sink: OutputSink, useColor: Bool) {
+        self.sink = sink
+        terminal = TextRenderer(useColor: useColor)
     }
 
-    var isTerminal: Bool { destination.isTerminal }
-
-    func write(_ text: String) {
-        keep(text)
-        destination.write(text)
-    }
-
-    func write(bytes: UnsafeRawBufferPointer) {
-        if transcript.utf8.count < Self.transcriptLimit {
-            transcript += String(decoding: bytes, as: UTF8.self)
-        } else {
-            omittedBytes += bytes.count
+    func show(_ item: OutputItem) {
+        let plainText = plain.render(item)
+        keep(plainText.text)
+        switch format {
+        case .text:
+            let shown = terminal.useColor ? terminal.render(item) : plainText
+            if shown.isError { sink.writeError(shown.text) } else { sink.write(shown.text) }
+        case .json:
+            sink.write(json.render(item))
         }
-        destination.write(bytes: bytes)
     }
 
-    func writeError(_ text: String) {
-        keep(text)
-        destination.writeError(text)
+    /// One print() record: its bytes as they are in text mode (the fast path: no String
+    /// per record), an `event` object in JSON mode.
+    func showEvent(probe name: () -> String, text: UnsafeRawBufferPointer) {
+        if transcript.utf8.count < Self.transcriptLimit {
+            transcript += String(decoding: text, as: UTF8.self)
+        } else {
+            omittedBytes += text.count
+        }
+        switch format {
+        case .text: sink.write(bytes: text)
+        case .json: sink.write(json.event(probe: name(), text: String(decoding: text, as: UTF8.self)))
+        }
     }
+
+    func flush() { sink.flush() }
 
     private func keep(_ text: String) {
         if transcript.utf8.count < Self.transcriptLimit {
@@ -119,9 +137,7 @@ final class RecordingOutput: OutputSink {
         }
     }
 
-    func flush() { destination.flush() }
-
-    /// Returns what was printed since the last call.
+    /// Returns what was shown since the last call.
     func takeTranscript() -> String {
         defer {
             transcript = ""

@@ -23,11 +23,47 @@ public enum DisplayUnit: String, Sendable, CaseIterable {
     }
 }
 
-/// Renders decoded values as text for a terminal: aligned tables and bcc-style histograms.
+/// What a renderer made of one item, and which stream it belongs on.
+public struct RenderedOutput {
+    public var text: String
+    /// Diagnostics and warnings go to stderr in text mode, so stdout stays results.
+    public var isError: Bool
+}
+
+/// Renders output items as text for a terminal (or a notebook, without colour):
+/// aligned tables, bcc-style histograms, diagnostics pointing at what was typed.
 public struct TextRenderer {
     public static let barWidth = 40
+    /// Colour diagnostics (terminals only; never with NO_COLOR, never in notebooks).
+    public var useColor: Bool
 
-    public init() {}
+    public init(useColor: Bool = false) {
+        self.useColor = useColor
+    }
+
+    public func render(_ item: OutputItem) -> RenderedOutput {
+        switch item {
+        case let .status(status):
+            return RenderedOutput(text: status.message + "\n", isError: false)
+        case let .table(table):
+            return RenderedOutput(text: formatColumns([table.columns] + table.rows.map { $0.map(\.display) }), isError: false)
+        case let .map(name, contents, unit):
+            return RenderedOutput(text: render(contents, name: name, unit: unit), isError: false)
+        case let .text(_, lines):
+            return RenderedOutput(text: lines.map { $0 + "\n" }.joined(), isError: false)
+        case let .interval(time):
+            return RenderedOutput(text: "\n\(time)\n", isError: false)
+        case let .lost(count):
+            return RenderedOutput(text: "warning: \(count) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n",
+                                  isError: true)
+        case let .warning(message):
+            return RenderedOutput(text: "warning: \(message)\n", isError: true)
+        case let .diagnostic(diagnostic, source):
+            let renderer = DiagnosticRenderer(sourceName: source.sourceName, text: source.text, lineOffset: source.lineOffset,
+                                              useColor: useColor)
+            return RenderedOutput(text: renderer.render(diagnostic), isError: true)
+        }
+    }
 
     public func render(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> String {
         switch contents {
@@ -160,4 +196,20 @@ extension String {
         while copy.last == " " { copy.removeLast() }
         return copy
     }
+}
+
+/// Left-aligned columns separated by two spaces.
+func formatColumns(_ rows: [[String]]) -> String {
+    var widths: [Int] = []
+    for row in rows {
+        for (index, cell) in row.enumerated() {
+            if index >= widths.count { widths.append(0) }
+            widths[index] = max(widths[index], cell.count)
+        }
+    }
+    return rows.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
 }

@@ -34,7 +34,7 @@ public enum BPFShellEntry {
             case let .cannotRead(why): reason = why
             case .notText: reason = "it is not a text script (binary or not UTF-8)"
             }
-            session.output.writeError("bpfsh: cannot run '\(path)': \(reason)\n")
+            session.report(.error("cannot run '\(path)': \(reason)"), source: SourceContext(sourceName: "bpfsh", text: "", lineOffset: 0))
             session.close()
             return 1
         }
@@ -45,7 +45,8 @@ public enum BPFShellEntry {
             do {
                 try Data(markdown.utf8).write(to: URL(fileURLWithPath: notebook), options: .atomic)
             } catch {
-                session.output.writeError("bpfsh: cannot write the notebook '\(notebook)': \(error.localizedDescription)\n")
+                session.report(.error("cannot write the notebook '\(notebook)': \(error.localizedDescription)"),
+                               source: SourceContext(sourceName: "bpfsh", text: "", lineOffset: 0))
                 status = 1
             }
         }

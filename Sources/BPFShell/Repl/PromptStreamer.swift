@@ -30,8 +30,8 @@ final class PromptStreamer {
         // Output is buffered: drain first, then clear the edit line only if there is something to show.
         guard let warnings = session.drainEventsBuffered() else { return }
         reader.beginAsyncOutput()
-        session.output.flush()
-        warnings.forEach { session.output.writeError($0) }
+        session.flush()
+        warnings.forEach(session.show)
         reader.endAsyncOutput()
     }
 }

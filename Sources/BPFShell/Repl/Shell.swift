@@ -24,7 +24,7 @@ public final class Shell {
         while !session.isFinished {
             if Signals.termination != nil { break }
             session.drainEvents()
-            session.output.flush()
+            session.flush()
             streamer.install()
             let prompt = pending.isEmpty ? "[\(session.cellCount + 1)]> " : "...> "
             guard let line = reader.readLine(prompt: prompt) else {
@@ -32,9 +32,10 @@ public final class Shell {
                 if Signals.takeInterrupt() {
                     // Ctrl-C at the prompt abandons only what is being typed.
                     if reader.isInteractive {
-                        if !pending.isEmpty { session.output.writeError("(block abandoned)\n") }
+                        // Terminal chrome, not a result: straight to the terminal.
+                        if !pending.isEmpty { session.presenter.sink.writeError("(block abandoned)\n") }
                         pending = ""
-                        session.output.write("\n")
+                        session.presenter.sink.write("\n")
                         continue
                     }
                     interrupted = true
@@ -48,7 +49,8 @@ public final class Shell {
             lineNumber += 1
             if let plain = reader as? PlainLineReader, plain.overlongLine {
                 pending = ""
-                session.output.writeError("\(session.configuration.sourceName):\(lineNumber): error: line longer than 1 MiB; skipped\n")
+                session.report(.error("line \(lineNumber) is longer than 1 MiB; skipped"),
+                               source: SourceContext(sourceName: session.configuration.sourceName, text: "", lineOffset: 0))
                 anyFailed = true
                 continue
             }

@@ -55,7 +55,8 @@ public struct ScriptRunner {
             if session.isFinished || session.isInterrupted { break }
             let lineNumber = index + 1
             if rawLine.utf8.count > maximumLineBytes {
-                session.output.writeError("\(sourceName):\(lineNumber): error: line longer than 1 MiB; not run\n")
+                session.report(.error("line \(lineNumber) is longer than 1 MiB; not run"),
+                               source: SourceContext(sourceName: sourceName, text: "", lineOffset: 0))
                 return false
             }
             let line = substitute(String(rawLine), arguments: arguments)

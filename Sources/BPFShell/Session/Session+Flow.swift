@@ -20,7 +20,7 @@ extension Session {
             if let deadline, now >= deadline { break }
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
             backend.waitForEvents(milliseconds: Int32(min(100, max(1, untilDeadline))))
-            output.flush()
+            presenter.flush()
             snapshotStackProcesses()
             if now >= nextReport {
                 reportRuntimeProblems()
@@ -29,7 +29,7 @@ extension Session {
         }
         backend.drainEvents()
         reportRuntimeProblems()
-        output.flush()
+        presenter.flush()
         return interrupted
     }
 
@@ -66,12 +66,6 @@ extension Session {
 
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.
     func emitEvent(probe number: Int, text: UnsafeRawBufferPointer) {
-        switch outputFormat {
-        case .text:
-            output.write(bytes: text)
-        case .json:
-            let name = probes.first { $0.number == number }?.name ?? "p\(number)"
-            output.write(jsonRenderer.event(probe: name, text: String(decoding: text, as: UTF8.self)))
-        }
+        presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, text: text)
     }
 }

@@ -35,16 +35,16 @@ public final class Session {
         public var output: String
     }
 
-    public enum OutputFormat: String, Sendable {
-        case text, json
-    }
+    public typealias OutputFormat = BPFShell.OutputFormat
 
     public let configuration: Configuration
-    let recorder: RecordingOutput
-    var output: OutputSink { recorder }
-    let renderer = TextRenderer()
-    let jsonRenderer = JSONRenderer()
-    public var outputFormat: OutputFormat = .text
+    let presenter: Presenter
+    public var outputFormat: OutputFormat {
+        get { presenter.format }
+        set { presenter.format = newValue }
+    }
+    /// The command being run, named in status and text objects.
+    private(set) var currentCommand = ""
     /// The kernel, a dry run's plan, or a test's fake: all Session knows of the kernel.
     let backend: any TracingBackend
     /// A dry run: maps and probes are planned and compiled, nothing is loaded.
@@ -72,7 +72,7 @@ public final class Session {
     /// `backend` defaults to the running kernel through libbpf.
     public init(configuration: Configuration = Configuration(), output: OutputSink, backend: (any TracingBackend)? = nil) {
         self.configuration = configuration
-        recorder = RecordingOutput(output)
+        presenter = Presenter(sink: output, useColor: configuration.useColor)
         let backend = backend ?? LibbpfBackend(ringBufferBytes: configuration.ringBufferBytes)
         self.backend = backend
         runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, btf: backend.btf)
@@ -109,14 +109,14 @@ public final class Session {
                                     at: CommandParser.unclosedBrace(in: text),
                                     hint: "every '{' needs its '}'; the block was not run"), cell: cellCount)
             history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
-                                        output: recorder.takeTranscript()))
+                                        output: presenter.takeTranscript()))
             return false
         case let .failed(diagnostics):
             cellCount += 1
             cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
             diagnostics.forEach { report($0, cell: cellCount) }
             history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
-                                        output: recorder.takeTranscript()))
+                                        output: presenter.takeTranscript()))
             return false
         case let .complete(commands):
             var succeeded = true
@@ -128,7 +128,7 @@ public final class Session {
                 if isFinished { break }
             }
             drainEvents()
-            output.flush()
+            presenter.flush()
             return succeeded
         }
     }
@@ -140,18 +140,19 @@ public final class Session {
             hints.append("type 'help' for the list of commands")
             report(Diagnostic(.error, "unknown command '\(syntax.name.text)'", at: syntax.name.range, hints: hints), cell: cell)
             history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: false, isRecorded: true,
-                                        output: recorder.takeTranscript()))
+                                        output: presenter.takeTranscript()))
             return false
         }
+        currentCommand = type.name
         if isDryRun, type.needsKernel {
             say("dry run: '\(syntax.text.split(separator: "\n").first ?? "")' not executed")
             history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded,
-                                        output: recorder.takeTranscript()))
+                                        output: presenter.takeTranscript()))
             return true
         }
         var ok = true
         // Output streamed while the prompt waited belongs to the cell before this one.
-        appendToLastEntry(recorder.takeTranscript())
+        appendToLastEntry(presenter.takeTranscript())
         let index = history.count
         history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
         do {
@@ -164,7 +165,7 @@ public final class Session {
         drainEvents()
         history[index].succeeded = ok
         // Commands run by this one (load, every) keep their own entries and transcripts.
-        history[index].output = recorder.takeTranscript()
+        history[index].output = presenter.takeTranscript()
         return ok
     }
 
@@ -181,20 +182,44 @@ public final class Session {
         case let failure as CompileFailure:
             report(Diagnostic(.error, "clang failed", details: failure.output.split(separator: "\n").map(String.init)), cell: cell)
         default:
-            report(Diagnostic.error("\(error)"), cell: cell)
+            // Every failure above is typed; anything else is a bug worth reporting as such.
+            report(Diagnostic.error("internal error: \(String(reflecting: error))",
+                                    hint: "please report this with the command that caused it"), cell: cell)
         }
     }
 
     func report(_ diagnostic: Diagnostic, cell: Int) {
         let source = cells[cell]
-        let renderer = DiagnosticRenderer(sourceName: source?.sourceName ?? configuration.sourceName,
-                                          text: source?.text ?? "", lineOffset: source?.lineOffset ?? 0,
-                                          useColor: configuration.useColor)
-        output.writeError(renderer.render(diagnostic))
+        report(diagnostic, source: SourceContext(sourceName: source?.sourceName ?? configuration.sourceName,
+                                                 text: source?.text ?? "", lineOffset: source?.lineOffset ?? 0))
     }
 
-    func say(_ text: String) {
-        output.write(text.hasSuffix("\n") ? text : text + "\n")
+    /// A diagnostic about input that is not a cell (a script that cannot be read, a line too long).
+    public func report(_ diagnostic: Diagnostic, source: SourceContext) {
+        presenter.show(.diagnostic(diagnostic, source))
+    }
+
+    /// Shows one result of the command being run.
+    func show(_ item: OutputItem) {
+        presenter.show(item)
+    }
+
+    /// The command's confirmation line, with facts for JSON readers.
+    func say(_ message: String, facts: [(String, JSONValue)] = []) {
+        let trimmed = message.hasSuffix("\n") ? String(message.dropLast()) : message
+        presenter.show(.status(Status(command: currentCommand, message: trimmed, facts: facts)))
+    }
+
+    /// Lines printed as they are (`list`, `info`, `show`, `help`).
+    func showText(_ text: String) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        presenter.show(.text(command: currentCommand, lines: lines))
+    }
+
+    /// Pushes buffered output out.
+    public func flush() {
+        presenter.flush()
     }
 
     /// The cell a user-code file name of the current compile refers to.
@@ -233,7 +258,7 @@ public final class Session {
 
     /// Drains records into the output buffer without flushing and collects new warnings;
     /// nil when there is nothing to show, so the caller only clears the edit line when needed.
-    func drainEventsBuffered() -> [String]? {
+    func drainEventsBuffered() -> [OutputItem]? {
         let consumed = backend.drainEvents()
         let problems = collectRuntimeProblems()
         return consumed > 0 || !problems.isEmpty ? problems : nil
@@ -248,23 +273,21 @@ public final class Session {
     }
 
     func reportRuntimeProblems() {
-        collectRuntimeProblems().forEach { output.writeError($0) }
+        collectRuntimeProblems().forEach(show)
     }
 
-    /// Lost print() records and dropped map updates since the last look, as warnings
-    /// (and, in JSON mode, a `lost` object on the output stream).
-    func collectRuntimeProblems() -> [String] {
-        var warnings: [String] = []
+    /// Lost print() records and dropped map updates since the last look.
+    func collectRuntimeProblems() -> [OutputItem] {
+        var warnings: [OutputItem] = []
         let lost = backend.lostEvents
         if lost > reportedLost {
-            if outputFormat == .json { output.write(jsonRenderer.lost(count: lost - reportedLost)) }
-            warnings.append("warning: \(lost - reportedLost) print() records lost: the ring buffer was full (raise it with 'set ringbuf 16M' or print less)\n")
+            warnings.append(.lost(count: lost - reportedLost))
             reportedLost = lost
         }
         for map in maps {
             let failures = backend.failedUpdates(of: map.handle)
             if failures > map.reportedFailures {
-                warnings.append("warning: map '\(map.decl.name)' is full (\(map.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'\n")
+                warnings.append(.warning("map '\(map.decl.name)' is full (\(map.maxEntries) entries): \(failures - map.reportedFailures) updates were dropped; declare it with a larger 'size'"))
                 map.reportedFailures = failures
             }
         }

@@ -113,6 +113,30 @@ struct SessionArtifactTests {
         #expect(text.contains("*(failed)*"))
     }
 
+    /// Errors, warnings and statuses are JSON objects too: an error names the file, the
+    /// line and the columns it points at.
+    @Test func jsonErrorsAreObjects() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess(arguments: ["--json"])
+        shell.send("map calls count<u32>")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { count(cals, 1); }")
+        shell.send("bogus")
+        shell.send("maps")
+        #expect(shell.finish() == 1)
+        #expect(shell.errors.isEmpty, "stderr in JSON mode: \(shell.errors)")
+        let objects = try shell.output.split(separator: "\n").map { line -> [String: Any] in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "«\(line)»")
+        }
+        let errors = objects.filter { $0["type"] as? String == "error" }
+        #expect(errors.count == 2, "\(objects)")
+        #expect(errors.first?["message"] as? String == "unknown map 'cals'")
+        #expect(errors.first?["line"] as? Int == 2 && errors.first?["column"] as? Int == 53 && errors.first?["end_column"] as? Int == 56,
+                "\(errors)")
+        #expect((errors.first?["hints"] as? [String])?.first == "did you mean 'calls'?")
+        #expect(objects.first?["type"] as? String == "status" && objects.first?["command"] as? String == "map")
+        #expect(objects.last?["type"] as? String == "table" && objects.last?["command"] as? String == "maps")
+    }
+
     @Test func jsonLinesParseBack() throws {
         try Capabilities.requireBPF()
         let shell = try ShellProcess(arguments: ["--json"])
@@ -189,6 +213,22 @@ struct ExampleSessionTests {
             #expect(shell.output.contains(expected), "\(name): missing «\(expected)» in\n\(shell.output)")
         }
         #expect(leaks.leftovers().isEmpty)
+    }
+
+    /// `--json`: every stdout line is one object with a `type`, and nothing goes to stderr.
+    @Test(arguments: sessions)
+    func sessionJSONIsObjectsOnly(_ name: String) throws {
+        try Capabilities.requireBPF()
+        let path = Self.root.appendingPathComponent("sessions/\(name)").path
+        let shell = try ShellProcess(arguments: ["--json", path], timeout: 60)
+        #expect(shell.finish() == 0, "\(name): \(shell.errors)")
+        let lines = shell.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["type"] is String, "\(name): not a JSON object with a type: «\(line)»")
+        }
+        #expect(shell.errors.isEmpty, "\(name): stderr in JSON mode: \(shell.errors)")
     }
 
     @Test(arguments: snippets)

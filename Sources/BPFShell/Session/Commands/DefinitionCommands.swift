@@ -44,13 +44,15 @@ struct MapCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         let map = try session.declareMap(decl, range: range)
+        let kernelType = MapLayout(decl).mapType.replacingOccurrences(of: "BPF_MAP_TYPE_", with: "").lowercased()
+        let facts: [(String, JSONValue)] = [("map", .string(decl.name)), ("kind", .string(decl.kind.description)),
+                                            ("map_type", .string(kernelType)), ("entries", .integer(String(map.maxEntries))),
+                                            ("planned", .bool(session.isDryRun))]
         if session.isDryRun {
-            session.say("map \(decl.name): \(decl.kind.description) compiles (dry run: not created)")
+            session.say("map \(decl.name): \(decl.kind.description) compiles (dry run: not created)", facts: facts)
             return
         }
-        let layout = MapLayout(decl)
-        let kind = layout.mapType.replacingOccurrences(of: "BPF_MAP_TYPE_", with: "").lowercased()
-        session.say("map \(decl.name): \(decl.kind.description) (\(kind), \(map.maxEntries) entries)")
+        session.say("map \(decl.name): \(decl.kind.description) (\(kernelType), \(map.maxEntries) entries)", facts: facts)
     }
 }
 
@@ -104,15 +106,24 @@ struct ProbeCommand: ShellCommand {
         let started = DispatchTime.now()
         let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, spec: spec, body: body,
                                                    source: text, started: started)
+        let facts: [(String, JSONValue)] = [
+            ("probe", .string(probe.name)), ("spec", .string(spec.description)),
+            ("programs", .integer(String(probe.points.count))), ("planned", .bool(session.isDryRun)),
+            ("timing", .object([("total_ms", .milliseconds(timing.total)), ("compile_ms", .milliseconds(timing.compile)),
+                                ("load_ms", .milliseconds(timing.load)), ("attach_ms", .milliseconds(timing.attach)),
+                                ("cached", .bool(timing.isCached))])),
+        ]
         if session.isDryRun {
             session.say(String(format: "%@ compiles: %@ (%d program%@) in %.1f ms (dry run: not loaded)", probe.name,
-                               spec.description, probe.points.count, probe.points.count == 1 ? "" : "s", timing.total))
+                               spec.description, probe.points.count, probe.points.count == 1 ? "" : "s", timing.total),
+                        facts: facts)
             return
         }
         let programs = probe.points.count == 1 ? "1 program" : "\(probe.points.count) programs"
         let compile = timing.isCached ? String(format: "compile %.1f ms, cached", timing.compile)
             : String(format: "compile %.1f ms", timing.compile)
         session.say(String(format: "%@ attached: %@ (%@) in %.1f ms (%@, load %.1f ms, attach %.1f ms)",
-                           probe.name, spec.description, programs, timing.total, compile, timing.load, timing.attach))
+                           probe.name, spec.description, programs, timing.total, compile, timing.load, timing.attach),
+                    facts: facts)
     }
 }

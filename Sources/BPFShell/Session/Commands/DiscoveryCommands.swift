@@ -61,7 +61,7 @@ struct ListCommand: ShellCommand {
         if lines.isEmpty {
             throw Diagnostic.error("nothing matches '\(text)'", at: pattern?.range)
         }
-        session.say(lines.joined(separator: "\n"))
+        session.showText(lines.joined(separator: "\n"))
     }
 }
 
@@ -82,30 +82,32 @@ struct InfoCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         _ = try session.runtime()
+        var lines: [String] = []
         for point in try session.withKernelErrors(at: spec.range, { try session.specResolver().resolve(spec) }) {
-            session.say(point.description)
+            lines.append(point.description)
             switch point.context {
             case let .tracepoint(format):
-                session.say("  args (struct \(format.structName) *):")
-                for field in format.fieldSummary { session.say("    \(field);") }
+                lines.append("  args (struct \(format.structName) *):")
+                for field in format.fieldSummary { lines.append("    \(field);") }
             case .rawTracepoint:
-                session.say("  ctx (struct bpf_raw_tracepoint_args *): arg0 … arg11 (u64)")
+                lines.append("  ctx (struct bpf_raw_tracepoint_args *): arg0 … arg11 (u64)")
             case let .typed(parameters, result):
-                session.say("  parameters:")
-                for parameter in parameters { session.say("    \(parameter.declaration);") }
-                if let result { session.say("    \(result.declaration);   (the return value)") }
+                lines.append("  parameters:")
+                for parameter in parameters { lines.append("    \(parameter.declaration);") }
+                if let result { lines.append("    \(result.declaration);   (the return value)") }
             case let .registers(isReturn, parameters):
-                session.say("  ctx (struct pt_regs *): arg0 … arg5 (u64)" + (isReturn ? ", retval (long)" : ""))
+                lines.append("  ctx (struct pt_regs *): arg0 … arg5 (u64)" + (isReturn ? ", retval (long)" : ""))
                 if !parameters.isEmpty {
-                    session.say("  named parameters (from BTF):")
-                    for parameter in parameters { session.say("    \(parameter.declaration);") }
+                    lines.append("  named parameters (from BTF):")
+                    for parameter in parameters { lines.append("    \(parameter.declaration);") }
                 }
             case .perfEvent:
-                session.say("  ctx (struct bpf_perf_event_data *): the sampled registers in ctx->regs; kstack via bpf_get_stackid")
+                lines.append("  ctx (struct bpf_perf_event_data *): the sampled registers in ctx->regs; kstack via bpf_get_stackid")
             case .usdt:
-                session.say("  arg0 … arg11 (long), as the USDT note describes them")
+                lines.append("  arg0 … arg11 (long), as the USDT note describes them")
             }
         }
+        session.showText(lines.joined(separator: "\n"))
     }
 }
 
@@ -130,7 +132,7 @@ struct HelpCommand: ShellCommand {
                 throw Diagnostic(.error, "no command '\(topic.text)'", at: topic.range,
                                  hints: [Suggestions.hint(for: topic.text, in: CommandRegistry.names)].compactMap { $0 })
             }
-            session.say("\(command.usage)\n  \(command.summary)\n  example: \(command.example)")
+            session.showText("\(command.usage)\n  \(command.summary)\n  example: \(command.example)")
             return
         }
         let width = CommandRegistry.all.map { $0.name.count }.max() ?? 8
@@ -139,7 +141,7 @@ struct HelpCommand: ShellCommand {
         }.joined(separator: "\n")
         text += "\n\nbuilt-ins in probe bodies: pid() tid() uid() cpu() nsecs() comm()  count(m,k) sum(m,k,v) "
             + "set(m,k,v) get(m,k) del(m,k) hist(m,v) hist_by(m,k,v) lhist(m,v) print(fmt, ...)"
-        session.say(text)
+        session.showText(text)
     }
 }
 
@@ -175,7 +177,10 @@ struct FeaturesCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         let findings = session.backend.features(trials: session.featureTrials())
-        let rows = [["FEATURE", "", "DETAIL"]] + findings.map { [$0.name, $0.isAvailable ? "yes" : "no", $0.detail] }
-        session.output.write(formatColumns(rows))
+        let rows = findings.map { finding -> [Table.Cell] in
+            [.text(finding.name), Table.Cell(display: finding.isAvailable ? "yes" : "no", value: .bool(finding.isAvailable)),
+             .text(finding.detail)]
+        }
+        session.show(.table(Table(command: Self.name, columns: ["FEATURE", "AVAILABLE", "DETAIL"], rows: rows)))
     }
 }

@@ -54,14 +54,11 @@ struct EveryCommand: ShellCommand {
             if session.pump(seconds: seconds) { break }
             iteration += 1
             let time = formatter.string(from: Date())
-            switch session.outputFormat {
-            case .text: session.say("\n\(time)")
-            case .json: session.output.write(session.jsonRenderer.interval(time: time))
-            }
+            session.show(.interval(time: time))
             for command in commands {
                 try session.perform(command, cell: cell)
             }
-            session.output.flush()
+            session.flush()
         }
     }
 }

@@ -43,10 +43,7 @@ struct PrintCommand: ShellCommand {
         }
         session.drainEvents()
         let contents = try session.contents(of: map, selection: selection)
-        switch session.outputFormat {
-        case .text: session.output.write(session.renderer.render(contents, name: map.decl.name, unit: unit))
-        case .json: session.output.write(session.jsonRenderer.render(contents, name: map.decl.name, unit: unit))
-        }
+        session.show(.map(name: map.decl.name, contents: contents, unit: unit))
     }
 }
 
@@ -95,15 +92,19 @@ struct MapsCommand: ShellCommand {
             session.say("no maps yet: declare one with 'map NAME KIND', e.g. \(MapCommand.example)")
             return
         }
-        var rows = [["NAME", "KIND", "KEY", "VALUE", "ENTRIES", "MEMORY"]]
+        var rows: [[Table.Cell]] = []
         for map in session.maps {
             let statistics = session.backend.statistics(of: map.handle)
-            let memory = statistics.memoryBytes.map(formatBytes) ?? "?"
-            let entries = map.decl.kind.isHistogram ? "\(map.maxEntries) slots" : "\(statistics.entries)/\(map.maxEntries)"
-            rows.append([map.decl.name, map.decl.kind.description, map.keyType.displayName, map.valueType.displayName,
-                         entries, memory])
+            let entries = map.decl.kind.isHistogram
+                ? Table.Cell(display: "\(map.maxEntries) slots", value: .object([("capacity", .integer(String(map.maxEntries)))]))
+                : Table.Cell(display: "\(statistics.entries)/\(map.maxEntries)",
+                             value: .object([("used", .integer(String(statistics.entries))),
+                                             ("capacity", .integer(String(map.maxEntries)))]))
+            rows.append([.text(map.decl.name), .text(map.decl.kind.description), .text(map.keyType.displayName),
+                         .text(map.valueType.displayName), entries, .optional(statistics.memoryBytes, display: formatBytes)])
         }
-        session.output.write(formatColumns(rows))
+        session.show(.table(Table(command: Self.name, columns: ["NAME", "KIND", "KEY", "VALUE", "ENTRIES", "MEMORY"],
+                                  rows: rows)))
     }
 }
 
@@ -111,22 +112,6 @@ func formatBytes(_ bytes: Int) -> String {
     if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
     if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
     return "\(bytes) B"
-}
-
-/// Left-aligned columns separated by two spaces.
-func formatColumns(_ rows: [[String]]) -> String {
-    var widths: [Int] = []
-    for row in rows {
-        for (index, cell) in row.enumerated() {
-            if index >= widths.count { widths.append(0) }
-            widths[index] = max(widths[index], cell.count)
-        }
-    }
-    return rows.map { row in
-        row.enumerated().map { index, cell in
-            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }.joined(separator: "\n") + "\n"
 }
 
 extension Session {

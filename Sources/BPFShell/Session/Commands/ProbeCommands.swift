@@ -18,13 +18,14 @@ struct ProbesCommand: ShellCommand {
             session.say("no probes yet: attach one with 'probe SPEC { … }', e.g. \(ProbeCommand.example)")
             return
         }
-        var rows = [["ID", "NAME", "SPEC", "STATE", "HITS", "COMPILE"]]
+        var rows: [[Table.Cell]] = []
         for probe in session.probes {
             let spec = probe.points.count > 1 ? "\(probe.spec) (\(probe.points.count))" : probe.spec.description
-            rows.append(["\(probe.number)", probe.name, spec, probe.isAttached ? "attached" : "detached",
-                         "\(session.backend.hits(of: probe.handle))", String(format: "%.0f ms", probe.compileMilliseconds)])
+            rows.append([.integer(probe.number), .text(probe.name), .text(spec), .text(probe.isAttached ? "attached" : "detached"),
+                         .integer(session.backend.hits(of: probe.handle)),
+                         .milliseconds(probe.compileMilliseconds)])
         }
-        session.output.write(formatColumns(rows))
+        session.show(.table(Table(command: Self.name, columns: ["ID", "NAME", "SPEC", "STATE", "HITS", "COMPILE"], rows: rows)))
     }
 }
 
@@ -123,19 +124,19 @@ struct ShowCommand: ShellCommand {
                 throw Diagnostic.error("no verifier rejection in this session yet", at: target.range,
                                        hint: "'show PROBE log' prints the verifier log of a loaded probe")
             }
-            session.say(log)
+            session.showText(log)
             return
         }
         if let probe = session.probe(named: target.text) {
             switch aspect?.text {
-            case "c": session.say(probe.unit.text)
-            case "log": session.say(try session.verifierLog(for: probe))
-            default: session.say(probe.source)
+            case "c": session.showText(probe.unit.text)
+            case "log": session.showText(try session.verifierLog(for: probe))
+            default: session.showText(probe.source)
             }
             return
         }
         if let map = session.map(named: target.text), aspect == nil {
-            session.say(map.decl.declaration)
+            session.showText(map.decl.declaration)
             return
         }
         var diagnostic = session.unknownProbe(target)

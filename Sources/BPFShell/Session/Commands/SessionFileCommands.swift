@@ -19,7 +19,7 @@ struct HistoryCommand: ShellCommand {
             let more = entry.text.contains("\n") ? " …" : ""
             lines.append(String(format: "%4d  %@  %@%@", entry.number, entry.succeeded ? "ok   " : "error", firstLine, more))
         }
-        session.say(lines.isEmpty ? "no commands yet" : lines.joined(separator: "\n"))
+        session.showText(lines.isEmpty ? "no commands yet" : lines.joined(separator: "\n"))
     }
 }
 
