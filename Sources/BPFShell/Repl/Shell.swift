@@ -14,8 +14,7 @@ public final class Shell {
 
     /// Runs until quit, end of input or a terminating signal; returns the exit status.
     public func run() -> Int32 {
-        var pending = ""
-        var pendingStartLine = 1
+        var gatherer = CommandGatherer()
         var lineNumber = 0
         var anyFailed = false
         var interrupted = false
@@ -26,45 +25,36 @@ public final class Shell {
             session.drainEvents()
             session.flush()
             streamer.install()
-            let prompt = pending.isEmpty ? "[\(session.cellCount + 1)]> " : "...> "
+            let prompt = gatherer.isGathering ? "...> " : "[\(session.cellCount + 1)]> "
             guard let line = reader.readLine(prompt: prompt) else {
                 if Signals.termination != nil { break }
                 if Signals.takeInterrupt() {
                     // Ctrl-C at the prompt abandons only what is being typed.
                     if reader.isInteractive {
                         // Terminal chrome, not a result: straight to the terminal.
-                        if !pending.isEmpty { session.presenter.sink.writeError("(block abandoned)\n") }
-                        pending = ""
+                        if gatherer.isGathering { session.presenter.sink.writeError("(block abandoned)\n") }
+                        gatherer.abandon()
                         session.presenter.sink.write("\n")
                         continue
                     }
                     interrupted = true
                     break
                 }
-                if !pending.isEmpty {
-                    anyFailed = !session.execute(pending, lineOffset: pendingStartLine - 1) || anyFailed
+                if let unclosed = gatherer.finish() {
+                    anyFailed = !session.execute(unclosed) || anyFailed
                 }
                 break
             }
             lineNumber += 1
             if let plain = reader as? PlainLineReader, plain.overlongLine {
-                pending = ""
+                gatherer.abandon()
                 session.report(.error("line \(lineNumber) is longer than 1 MiB; skipped"),
                                source: SourceContext(sourceName: session.configuration.sourceName, text: "", lineOffset: 0))
                 anyFailed = true
                 continue
             }
-            if pending.isEmpty {
-                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                pending = line
-                pendingStartLine = lineNumber
-            } else {
-                pending += "\n" + line
-            }
-            if case .needsMore = CommandParser.parse(pending) { continue }
-            let ok = session.execute(pending, lineOffset: pendingStartLine - 1)
-            pending = ""
-            if !ok { anyFailed = true }
+            guard let chunk = gatherer.add(line, lineNumber: lineNumber) else { continue }
+            if !session.execute(chunk) { anyFailed = true }
         }
         reader.close()
         session.close()

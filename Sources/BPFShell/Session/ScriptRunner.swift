@@ -48,8 +48,7 @@ public struct ScriptRunner {
     /// Runs `text` in `session`; returns false at the first failing command.
     @discardableResult
     public static func run(_ text: String, in session: Session, sourceName: String, arguments: [String] = []) -> Bool {
-        var pending = ""
-        var pendingStart = 1
+        var gatherer = CommandGatherer()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, rawLine) in lines.enumerated() {
             if session.isFinished || session.isInterrupted { break }
@@ -60,20 +59,11 @@ public struct ScriptRunner {
                 return false
             }
             let line = substitute(String(rawLine), arguments: arguments)
-            if pending.isEmpty {
-                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                pending = line
-                pendingStart = lineNumber
-            } else {
-                pending += "\n" + line
-            }
-            if case .needsMore = CommandParser.parse(pending) { continue }
-            guard session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1) else { return false }
-            pending = ""
+            guard let chunk = gatherer.add(line, lineNumber: lineNumber) else { continue }
+            guard session.execute(chunk, sourceName: sourceName) else { return false }
         }
-        if !pending.isEmpty {
-            // A block never closed at the end of the file: reported, never waited on.
-            return session.execute(pending, sourceName: sourceName, lineOffset: pendingStart - 1)
+        if let unclosed = gatherer.finish() {
+            return session.execute(unclosed, sourceName: sourceName)
         }
         return true
     }

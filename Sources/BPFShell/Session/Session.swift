@@ -100,8 +100,18 @@ public final class Session {
     /// Runs one chunk of input (one or more complete commands). Returns false when any failed.
     @discardableResult
     public func execute(_ text: String, sourceName: String? = nil, lineOffset: Int = 0) -> Bool {
+        execute(text, parsed: CommandParser.parse(text), sourceName: sourceName, lineOffset: lineOffset)
+    }
+
+    /// Runs a chunk the gatherer already parsed (each chunk is parsed once).
+    @discardableResult
+    public func execute(_ chunk: CommandGatherer.Chunk, sourceName: String? = nil) -> Bool {
+        execute(chunk.text, parsed: chunk.parsed, sourceName: sourceName, lineOffset: chunk.firstLine - 1)
+    }
+
+    private func execute(_ text: String, parsed: CommandParser.Result, sourceName: String?, lineOffset: Int) -> Bool {
         let name = sourceName ?? configuration.sourceName
-        switch CommandParser.parse(text) {
+        switch parsed {
         case .needsMore:
             cellCount += 1
             cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)

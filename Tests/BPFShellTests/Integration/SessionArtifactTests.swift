@@ -182,6 +182,38 @@ struct SessionArtifactTests {
         #expect(broken.finish() == 1)
         #expect(broken.errors.contains("unknown map 'd'"))
     }
+
+    /// `--dry-run` needs no privilege for points BTF describes; a tracepoint, which needs
+    /// root's tracefs, is an error that says so, at its line.
+    @Test func dryRunAsAnUnprivilegedUser() throws {
+        try Capabilities.requireBPF()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-dry-nobody-\(getpid())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        _ = chown(home.path, 65534, 65534)
+        let script = home.appendingPathComponent("dry.bpfsh").path
+        try """
+        map c count<u32>
+        probe tp_btf:sched_switch { count(c, 1); }
+        probe rawtracepoint:sched_switch { count(c, 2); }
+        probe uprobe:libc:malloc { count(c, 3); }
+        probe tracepoint:syscalls:sys_enter_getppid { count(c, 4); }
+
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        _ = chmod(script, 0o644)
+        let result = try TimedProcess.run("/usr/bin/setpriv", [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/env", "HOME=\(home.path)", "NO_COLOR=1",
+            "PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
+            ShellProcess.binaryPath, "--dry-run", script,
+        ], timeout: 120)
+        #expect(result.status == 1, "\(result.output)")
+        for expected in ["map c: count<u32> compiles (dry run: not created)",
+                         "p1 compiles: tp_btf:sched_switch (1 program)", "p2 compiles: rawtracepoint:sched_switch (1 program)",
+                         "p3 compiles: uprobe:libc:malloc (1 program)",
+                         "dry.bpfsh:5:7-43: error: tracepoint: probes need tracefs, which only root can read"] {
+            #expect(result.output.contains(expected), "missing «\(expected)» in:\n\(result.output)")
+        }
+    }
 }
 
 /// Every saved example session in sessions/ replays in CI.
