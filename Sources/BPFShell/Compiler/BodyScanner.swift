@@ -9,7 +9,6 @@ public struct BodyScanner {
         public var range: SourceRange
     }
 
-    public static let mapOperations: Set<String> = ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist"]
 
     public private(set) var identifiers: Set<String> = []
     public private(set) var mapUses: [MapUse] = []
@@ -42,7 +41,7 @@ public struct BodyScanner {
         }
         for position in tokens.indices where position + 2 < tokens.count {
             let name = tokens[position].text
-            guard Self.mapOperations.contains(name), tokens[position + 1].text == "(" else { continue }
+            guard Builtin.mapOperationNames.contains(name), tokens[position + 1].text == "(" else { continue }
             // Skip member accesses like `x.count(` or `p->set(`.
             if position > 0, [".", ">"].contains(tokens[position - 1].text) { continue }
             let argument = tokens[position + 2]

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 8
+    static let version = 9
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -48,28 +48,11 @@ enum Prelude {
     typedef struct { s32 kstack_id; } kstack_t;
     typedef struct { s32 ustack_id; u32 pid; } ustack_t;
 
-    /* bpfsh_ctx is the program's context, set by each generated function. The stack maps
-       are declared only in units that use them (each map costs megabytes). The pid is
-       recorded so the shell can read /proc/PID/maps while the process lives. */
-    #define kstack() ({ kstack_t ___s = { .kstack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, 0) }; ___s; })
-    #define ustack() ({ ustack_t ___s = { .ustack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, BPF_F_USER_STACK), \
-                                           .pid = pid() }; \
-        u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
-
     struct bpfsh_event {
         u32 probe;
         u32 length;
         char text[\(messageCapacity)];
     };
-
-    /* Function-like macros only expand before '(' so `u32 pid = pid();` and `.pid` keep working. */
-    #define pid() ((u32)(bpf_get_current_pid_tgid() >> 32))
-    #define tid() ((u32)bpf_get_current_pid_tgid())
-    #define uid() ((u32)bpf_get_current_uid_gid())
-    #define gid() ((u32)(bpf_get_current_uid_gid() >> 32))
-    #define cpu() ((u32)bpf_get_smp_processor_id())
-    #define nsecs() bpf_ktime_get_ns()
-    #define comm() ({ comm_t ___c; bpf_get_current_comm(___c.str, sizeof(___c.str)); ___c; })
 
     static __always_inline void bpfsh_counter_add(u32 slot, u64 n)
     {
@@ -127,18 +110,8 @@ enum Prelude {
     #define bpfsh_key_t(m) typeof(*(m).key)
     #define bpfsh_value_t(m) typeof(*(m).value)
 
-    #define count(m, k) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })
-    #define sum(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })
-    #define set(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_value_t(m) ___v = (v); \\
-        if (bpf_map_update_elem(&(m), &___k, &___v, BPF_ANY)) \\
-            bpfsh_counter_add(\(firstMapErrorSlot) + bpfsh_map_id_##m, 1); })
-    #define get(m, k) ({ bpfsh_key_t(m) ___k = (k); (bpfsh_value_t(m) *)bpf_map_lookup_elem(&(m), &___k); })
-    #define del(m, k) ({ bpfsh_key_t(m) ___k = (k); (void)bpf_map_delete_elem(&(m), &___k); })
-    #define hist(m, v) bpfsh_slot_add(&(m), bpfsh_log2((u64)(v)))
-    #define hist_by(m, k, v) ({ bpfsh_key_t(m) ___k; __builtin_memset(&___k, 0, sizeof(___k)); \\
-        ___k.key = (k); ___k.slot = bpfsh_log2((u64)(v)); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })
-    #define lhist(m, v) bpfsh_slot_add(&(m), bpfsh_linear_slot((s64)(v), bpfsh_lhist_min_##m, \\
-        bpfsh_lhist_max_##m, bpfsh_lhist_step_##m, bpfsh_lhist_last_##m))
+    /* The built-ins (Compiler/Builtins.swift is their one table). */
+    \(Builtin.preludeDefinitions)
 
     /* Waking the reader for every record costs the traced task more than the record
        itself: wake it at most every 10 ms, or when 1 MiB waits. The reader also drains

@@ -36,13 +36,31 @@ struct Completer {
     let source: CompletionSource
 
     func complete(_ line: String) -> Completion {
-        // Inside a block the user is writing C: nothing to offer.
-        if line.contains("{") { return Completion(replacing: 0, candidates: []) }
+        // Inside a block the user is writing C: offer the built-ins and the session's maps.
+        if line.contains("{") { return completeInBody(line) }
         let endsWithSpace = line.last.map { $0 == " " || $0 == "\t" } ?? true
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let current = endsWithSpace ? "" : (words.last ?? "")
         let before = endsWithSpace ? words : Array(words.dropLast())
         let candidates = self.candidates(current: current, before: before)
+        return Completion(replacing: current.count, candidates: candidates.filter { $0.hasPrefix(current) }.sorted())
+    }
+
+    /// The identifier being typed in a probe body: a built-in (with its '('), or a map
+    /// name where a map operation takes one.
+    private func completeInBody(_ line: String) -> Completion {
+        let identifierCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+        let current = String(line.reversed().prefix { identifierCharacters.contains($0) }.reversed())
+        let before = line.dropLast(current.count)
+        let callee = String(before.dropLast().reversed().prefix { identifierCharacters.contains($0) }.reversed())
+        let candidates: [String]
+        if before.last == "(", Builtin.mapOperationNames.contains(callee) {
+            candidates = source.mapNames
+        } else if !current.isEmpty, current.first.map({ !$0.isNumber }) ?? false {
+            candidates = Builtin.names.map { $0 + "(" } + source.mapNames
+        } else {
+            candidates = []
+        }
         return Completion(replacing: current.count, candidates: candidates.filter { $0.hasPrefix(current) }.sorted())
     }
 

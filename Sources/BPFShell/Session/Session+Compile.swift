@@ -39,7 +39,7 @@ extension Session {
             diagnostic.hints = ["the kernel's types (vmlinux.h) are in scope in every probe: pick another name"]
         }
         if message.message.contains("call to undeclared function") {
-            diagnostic.hints = ["built-ins: pid() tid() uid() cpu() nsecs() comm() count sum set get del hist hist_by lhist print"]
+            diagnostic.hints = ["built-ins: " + Builtin.synopsis, "'help builtins' describes each"]
         }
         return diagnostic
     }

@@ -40,7 +40,7 @@ extension Session {
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
         let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
-        let usesStacks = ["kstack", "ustack"].contains { scanner.identifiers.contains($0) || cBlocksMention($0) }
+        let usesStacks = Builtin.usesStacks(scanner.identifiers) || cBlocks.contains { Builtin.usesStacks(BodyScanner($0.block).identifiers) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                           cBlocks: cBlocks, maps: usedMaps.map(\.definition), usesStacks: usesStacks)
         let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
@@ -100,55 +100,20 @@ extension Session {
     func checkMapUses(in body: CodeBlock) throws {
         var diagnostics: [Diagnostic] = []
         for use in BodyScanner(body).mapUses {
+            guard let operation = MapOperation(rawValue: use.operation) else { continue }
             guard let map = self.map(named: use.mapName) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
-                hints.append("declare it first, for example: map \(use.mapName) \(Self.exampleKind(for: use.operation))")
+                hints.append("declare it first, for example: map \(use.mapName) \(operation.exampleDeclaration)")
                 diagnostics.append(Diagnostic(.error, "unknown map '\(use.mapName)'", at: use.range, hints: hints))
                 continue
             }
-            if let problem = Self.kindProblem(operation: use.operation, kind: map.decl.kind) {
+            if let problem = operation.problem(with: map.decl.kind) {
                 diagnostics.append(Diagnostic(.error, "\(use.operation)() cannot be used on '\(use.mapName)', a \(map.decl.kind.description) map",
                                               at: use.range, hints: [problem]))
             }
         }
         if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
-    }
-
-    static func exampleKind(for operation: String) -> String {
-        switch operation {
-        case "count": return "count<comm_t>"
-        case "sum": return "count<u32>"
-        case "hist": return "hist"
-        case "hist_by": return "hist<u32>"
-        case "lhist": return "lhist(0, 1000, 100)"
-        default: return "hash<u32, u64>"
-        }
-    }
-
-    static func kindProblem(operation: String, kind: MapKind) -> String? {
-        switch (operation, kind) {
-        case ("count", .count), ("count", .hash), ("sum", .count), ("sum", .hash): return nil
-        case ("set", .hash), ("set", .array), ("get", .hash), ("get", .array), ("get", .count),
-             ("del", .hash), ("del", .count): return nil
-        case ("hist", .hist(nil)), ("hist_by", .hist(_?)), ("lhist", .lhist): return nil
-        case ("hist", .hist(_?)): return "it has a key: use hist_by(map, key, value)"
-        case ("hist_by", .hist(nil)): return "it has no key: use hist(map, value)"
-        default:
-            return "\(operation)() works on \(expectedKinds(operation))"
-        }
-    }
-
-    private static func expectedKinds(_ operation: String) -> String {
-        switch operation {
-        case "count", "sum": return "count<K> and hash<K, u64> maps"
-        case "set": return "hash and array maps"
-        case "get": return "hash, array and count maps"
-        case "del": return "hash and count maps"
-        case "hist": return "hist maps"
-        case "hist_by": return "hist<K> maps"
-        default: return "lhist maps"
-        }
     }
 
     // MARK: attach / detach / drop

@@ -41,8 +41,27 @@ import Testing
         #expect(completer.complete("drop r").candidates == ["reads"])
         #expect(completer.complete("set output j").candidates == ["json"])
         #expect(completer.complete("load exec").candidates == ["exec-trace"])
-        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { cou").candidates.isEmpty,
-                "inside C, nothing is offered")
+    }
+
+    /// Inside a body: the built-ins (from their one table) and, after a map operation's
+    /// '(', the session's maps.
+    @Test func builtinsAndMapsInsideABody() {
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { cou").candidates == ["count("])
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { hist").candidates == ["hist(", "hist_by("])
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { count(").candidates == ["lat", "opens"])
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { count(op").candidates == ["opens"])
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { u32 x = 1").candidates.isEmpty)
+    }
+
+    @Test func builtinTableFeedsThePrelude() {
+        for builtin in Builtin.all where builtin.name != "print" {
+            #expect(Prelude.text.contains("#define \(builtin.name)("), "\(builtin.name) is not defined in the prelude")
+        }
+        #expect(Builtin.mapOperationNames == ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist"])
+        #expect(MapOperation.count.problem(with: .hist(key: nil)) == "count() works on count<K> and hash<K, u64> maps")
+        #expect(MapOperation.get.problem(with: .lhist(min: 0, max: 10, step: 1)) == "get() works on hash, array and count<K> maps")
+        #expect(MapOperation.hist.problem(with: .hist(key: "u32")) == "it has a key: use hist_by(map, key, value)")
+        #expect(MapOperation.set.problem(with: .array(value: "u64")) == nil)
     }
 
     @Test func filePaths() {

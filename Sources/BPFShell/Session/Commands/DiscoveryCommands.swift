@@ -114,8 +114,8 @@ struct InfoCommand: ShellCommand {
 /// `help [COMMAND]`.
 struct HelpCommand: ShellCommand {
     static let name = "help"
-    static let summary = "list commands, or show one command's syntax and an example"
-    static let usage = "help [COMMAND]"
+    static let summary = "list commands, or show one command's (or built-in's) syntax and an example"
+    static let usage = "help [COMMAND | BUILTIN | builtins]"
     static let example = "help probe"
     static let isRecorded = false
 
@@ -128,20 +128,34 @@ struct HelpCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         if let topic {
-            guard let command = CommandRegistry.command(named: topic.text) else {
-                throw Diagnostic(.error, "no command '\(topic.text)'", at: topic.range,
-                                 hints: [Suggestions.hint(for: topic.text, in: CommandRegistry.names)].compactMap { $0 })
+            if topic.text == "builtins" {
+                session.showText(Builtin.all.map(Self.describe).joined(separator: "\n"))
+                return
             }
-            session.showText("\(command.usage)\n  \(command.summary)\n  example: \(command.example)")
-            return
+            if let command = CommandRegistry.command(named: topic.text) {
+                session.showText("\(command.usage)\n  \(command.summary)\n  example: \(command.example)")
+                return
+            }
+            if let builtin = Builtin.named(topic.text.replacingOccurrences(of: "()", with: "")) {
+                session.showText(Self.describe(builtin))
+                return
+            }
+            throw Diagnostic(.error, "no command or built-in '\(topic.text)'", at: topic.range,
+                             hints: [Suggestions.hint(for: topic.text, in: CommandRegistry.names + Builtin.names)].compactMap { $0 }
+                                 + ["'help' lists the commands, 'help builtins' the built-ins"])
         }
         let width = CommandRegistry.all.map { $0.name.count }.max() ?? 8
         var text = CommandRegistry.all.map { command in
             command.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.summary
         }.joined(separator: "\n")
-        text += "\n\nbuilt-ins in probe bodies: pid() tid() uid() cpu() nsecs() comm()  count(m,k) sum(m,k,v) "
-            + "set(m,k,v) get(m,k) del(m,k) hist(m,v) hist_by(m,k,v) lhist(m,v) print(fmt, ...)"
+        text += "\n\nbuilt-ins in probe bodies ('help builtins' describes each):\n  " + Builtin.synopsis
         session.showText(text)
+    }
+
+    /// `count(map, key)  add 1 to the counter under key` and an example.
+    static func describe(_ builtin: Builtin) -> String {
+        let returns = builtin.returns.isEmpty ? "" : " -> \(builtin.returns)"
+        return "\(builtin.signature)\(returns)\n  \(builtin.summary)\n  example: \(builtin.example)"
     }
 }
 

@@ -1,0 +1,204 @@
+/// The built-ins a probe body can call, in one table: the prelude's macros, the body
+/// scanner's list of map operations, completion, `help` and the hints after a clang
+/// error are all generated from it. Adding a built-in means adding a row here.
+public struct Builtin: Sendable {
+    public enum Role: Sendable, Equatable {
+        /// Facts about the current task or CPU.
+        case context
+        /// A stack id, usable as a map key and printed as symbolized frames.
+        case stack
+        /// Takes a session map as its first argument.
+        case mapOperation(MapOperation)
+        /// Sends text to the shell.
+        case output
+    }
+
+    public var name: String
+    /// How it is called, as `help` shows it.
+    public var signature: String
+    /// The C type of its value ("" for none).
+    public var returns: String
+    public var summary: String
+    public var example: String
+    public var role: Role
+    /// Its definition in the prelude, after `#define ` (nil: defined with the session's maps).
+    var macro: String?
+
+    /// Every built-in, in the order `help` lists them.
+    public static let all: [Builtin] = [
+        // Function-like macros only expand before '(' so `u32 pid = pid();` and `.pid` keep working.
+        Builtin(name: "pid", signature: "pid()", returns: "u32", summary: "the process id (tgid) of the current task",
+                example: "if (pid() == 42) count(calls, 1);", role: .context,
+                macro: "pid() ((u32)(bpf_get_current_pid_tgid() >> 32))"),
+        Builtin(name: "tid", signature: "tid()", returns: "u32", summary: "the thread id of the current task",
+                example: "set(start, tid(), nsecs());", role: .context, macro: "tid() ((u32)bpf_get_current_pid_tgid())"),
+        Builtin(name: "uid", signature: "uid()", returns: "u32", summary: "the user id of the current task",
+                example: "count(by_user, uid());", role: .context, macro: "uid() ((u32)bpf_get_current_uid_gid())"),
+        Builtin(name: "gid", signature: "gid()", returns: "u32", summary: "the group id of the current task",
+                example: "count(by_group, gid());", role: .context, macro: "gid() ((u32)(bpf_get_current_uid_gid() >> 32))"),
+        Builtin(name: "cpu", signature: "cpu()", returns: "u32", summary: "the CPU the probe runs on",
+                example: "count(per_cpu, cpu());", role: .context, macro: "cpu() ((u32)bpf_get_smp_processor_id())"),
+        Builtin(name: "nsecs", signature: "nsecs()", returns: "u64", summary: "monotonic time in nanoseconds",
+                example: "set(start, tid(), nsecs());", role: .context, macro: "nsecs() bpf_ktime_get_ns()"),
+        Builtin(name: "comm", signature: "comm()", returns: "comm_t", summary: "the task's name (a struct usable as a key)",
+                example: "count(calls, comm());", role: .context,
+                macro: "comm() ({ comm_t ___c; bpf_get_current_comm(___c.str, sizeof(___c.str)); ___c; })"),
+        // bpfsh_ctx is the program's context, set by each generated function. The stack maps
+        // are declared only in units that use them (each map costs megabytes). The pid is
+        // recorded so the shell can read /proc/PID/maps while the process lives.
+        Builtin(name: "kstack", signature: "kstack()", returns: "kstack_t", summary: "the kernel stack, as a key printed as frames",
+                example: "count(stacks, kstack());", role: .stack,
+                macro: "kstack() ({ kstack_t ___s = { .kstack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, 0) }; ___s; })"),
+        Builtin(name: "ustack", signature: "ustack()", returns: "ustack_t",
+                summary: "the user stack and pid, as a key printed as frames (after the process exits too)",
+                example: "count(stacks, ustack());", role: .stack,
+                macro: """
+                ustack() ({ ustack_t ___s = { .ustack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, BPF_F_USER_STACK), \\
+                                                   .pid = pid() }; \\
+                    u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
+                """),
+        Builtin(name: "count", signature: "count(map, key)", returns: "", summary: "add 1 to the counter under key",
+                example: "count(opens, comm());", role: .mapOperation(.count),
+                macro: "count(m, k) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })"),
+        Builtin(name: "sum", signature: "sum(map, key, value)", returns: "", summary: "add value to the counter under key",
+                example: "sum(bytes, comm(), args->count);", role: .mapOperation(.sum),
+                macro: "sum(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })"),
+        Builtin(name: "set", signature: "set(map, key, value)", returns: "", summary: "store value under key",
+                example: "set(start, tid(), nsecs());", role: .mapOperation(.set),
+                macro: """
+                set(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_value_t(m) ___v = (v); \\
+                    if (bpf_map_update_elem(&(m), &___k, &___v, BPF_ANY)) \\
+                        bpfsh_counter_add(\(Prelude.firstMapErrorSlot) + bpfsh_map_id_##m, 1); })
+                """),
+        Builtin(name: "get", signature: "get(map, key)", returns: "V *", summary: "a pointer to the value under key, or NULL",
+                example: "u64 *t = get(start, tid()); if (t) hist(lat, nsecs() - *t);", role: .mapOperation(.get),
+                macro: "get(m, k) ({ bpfsh_key_t(m) ___k = (k); (bpfsh_value_t(m) *)bpf_map_lookup_elem(&(m), &___k); })"),
+        Builtin(name: "del", signature: "del(map, key)", returns: "", summary: "remove key",
+                example: "del(start, tid());", role: .mapOperation(.del),
+                macro: "del(m, k) ({ bpfsh_key_t(m) ___k = (k); (void)bpf_map_delete_elem(&(m), &___k); })"),
+        Builtin(name: "hist", signature: "hist(map, value)", returns: "", summary: "count value in its log2 bucket",
+                example: "hist(lat, nsecs() - *t);", role: .mapOperation(.hist),
+                macro: "hist(m, v) bpfsh_slot_add(&(m), bpfsh_log2((u64)(v)))"),
+        Builtin(name: "hist_by", signature: "hist_by(map, key, value)", returns: "", summary: "count value in key's log2 histogram",
+                example: "hist_by(lat_by, pid(), nsecs() - *t);", role: .mapOperation(.histBy),
+                macro: """
+                hist_by(m, k, v) ({ bpfsh_key_t(m) ___k; __builtin_memset(&___k, 0, sizeof(___k)); \\
+                    ___k.key = (k); ___k.slot = bpfsh_log2((u64)(v)); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })
+                """),
+        Builtin(name: "lhist", signature: "lhist(map, value)", returns: "", summary: "count value in its linear bucket",
+                example: "lhist(sizes, args->count);", role: .mapOperation(.lhist),
+                macro: """
+                lhist(m, v) bpfsh_slot_add(&(m), bpfsh_linear_slot((s64)(v), bpfsh_lhist_min_##m, \\
+                    bpfsh_lhist_max_##m, bpfsh_lhist_step_##m, bpfsh_lhist_last_##m))
+                """),
+        Builtin(name: "print", signature: "print(fmt, ...)", returns: "",
+                summary: "format in the kernel (bpf_snprintf) and stream to the shell; at most 3 arguments",
+                example: "print(\"%s opens %s\\n\", comm().str, args->filename);", role: .output, macro: nil),
+    ]
+
+    public static let names: [String] = all.map(\.name)
+
+    public static func named(_ name: String) -> Builtin? {
+        all.first { $0.name == name }
+    }
+
+    /// The names of the map operations (what the body scanner looks for).
+    public static let mapOperationNames: Set<String> = Set(all.compactMap { builtin in
+        if case .mapOperation = builtin.role { return builtin.name }
+        return nil
+    })
+
+    /// Whether a body that names `identifiers` needs the session's stack maps.
+    public static func usesStacks(_ identifiers: Set<String>) -> Bool {
+        all.contains { $0.role == .stack && identifiers.contains($0.name) }
+    }
+
+    /// One line listing every call, for `help` and hints.
+    public static var synopsis: String {
+        all.map(\.signature).joined(separator: " ")
+    }
+
+    /// The prelude's definitions, generated from the table.
+    static var preludeDefinitions: String {
+        all.compactMap { builtin in builtin.macro.map { "#define " + $0 } }.joined(separator: "\n")
+    }
+}
+
+/// What a map operation does to a map, and which map kinds it applies to: data, not
+/// string switches, so the check, its message and its hint agree.
+public enum MapOperation: String, Sendable {
+    case count, sum, set, get, del, hist
+    case histBy = "hist_by"
+    case lhist
+
+    /// The map families the operation works on.
+    public var families: [MapKind.Family] {
+        switch self {
+        case .count, .sum: return [.count, .hash]
+        case .set: return [.hash, .array]
+        case .get: return [.hash, .array, .count]
+        case .del: return [.hash, .count]
+        case .hist: return [.hist]
+        case .histBy: return [.keyedHist]
+        case .lhist: return [.lhist]
+        }
+    }
+
+    /// Why `kind` does not fit, with what to write instead; nil when it fits.
+    public func problem(with kind: MapKind) -> String? {
+        if families.contains(kind.family) { return nil }
+        switch (self, kind.family) {
+        case (.hist, .keyedHist): return "it has a key: use hist_by(map, key, value)"
+        case (.histBy, .hist): return "it has no key: use hist(map, value)"
+        default: return "\(rawValue)() works on \(fittingKinds) maps"
+        }
+    }
+
+    /// "count<K> and hash<K, u64>", "hash, array and count": the kinds it fits, for messages.
+    var fittingKinds: String {
+        // Counting needs a u64 value; the other operations take any hash.
+        let names = families.map { $0 == .hash && (self == .count || self == .sum) ? "hash<K, u64>" : $0.plural }
+        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
+    }
+
+    /// A declaration the operation works with, for "declare it first" hints.
+    public var exampleDeclaration: String {
+        switch self {
+        case .count: return "count<comm_t>"
+        case .sum: return "count<u32>"
+        case .hist: return "hist"
+        case .histBy: return "hist<u32>"
+        case .lhist: return "lhist(0, 1000, 100)"
+        case .set, .get, .del: return "hash<u32, u64>"
+        }
+    }
+}
+
+extension MapKind {
+    /// Map kinds as the built-ins see them: a histogram with a key is another family.
+    public enum Family: Sendable {
+        case hash, count, hist, keyedHist, lhist, array
+
+        var plural: String {
+            switch self {
+            case .hash: return "hash"
+            case .count: return "count<K>"
+            case .hist: return "hist"
+            case .keyedHist: return "hist<K>"
+            case .lhist: return "lhist"
+            case .array: return "array"
+            }
+        }
+    }
+
+    public var family: Family {
+        switch self {
+        case .hash: return .hash
+        case .count: return .count
+        case .hist(nil): return .hist
+        case .hist: return .keyedHist
+        case .lhist: return .lhist
+        case .array: return .array
+        }
+    }
+}
