@@ -6,14 +6,14 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 
-static char *log_buf;
-static size_t log_len, log_cap;
+/* Per thread: one thread's load must not read (or clear) another's messages. */
+static _Thread_local char *log_buf;
+static _Thread_local size_t log_len, log_cap;
 static int log_debug;
 
 static int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap) {
@@ -105,55 +105,13 @@ int bpfsh_signals_take_interrupt(void) {
 
 int bpfsh_signals_termination(void) { return terminated; }
 
+int bpfsh_signals_pending(void) { return interrupted || terminated; }
+
 int bpfsh_signals_fd(void) { return signal_pipe[0]; }
 
-static int idle_fd = -1;
-static bpfsh_idle_fn idle_fn;
-static void *idle_context;
-
-void bpfsh_set_idle_source(int fd, bpfsh_idle_fn fn, void *context) {
-    idle_fd = fd;
-    idle_fn = fn;
-    idle_context = context;
-}
-
-int bpfsh_wait_readable(int fd, int timeout_ms) {
-    struct pollfd fds[3] = {{.fd = fd, .events = POLLIN}, {.fd = signal_pipe[0], .events = POLLIN},
-                            {.fd = idle_fd, .events = POLLIN}};
-    for (;;) {
-        if (interrupted || terminated) {
-            char drain[64];
-            while (signal_pipe[0] >= 0 && read(signal_pipe[0], drain, sizeof drain) > 0) {}
-            return 0;
-        }
-        int watched = signal_pipe[0] >= 0 ? 2 : 1;
-        int wait_ms = timeout_ms;
-        if (idle_fn && idle_fd >= 0 && watched == 2) {
-            fds[2].fd = idle_fd;
-            watched = 3;
-            /* Wake at least four times a second: records submitted without a wake-up are
-               drained then, and lost records are reported as they happen. */
-            if (wait_ms < 0 || wait_ms > 250) wait_ms = 250;
-        }
-        int n = poll(fds, (nfds_t)watched, wait_ms);
-        if (n < 0 && errno == EINTR) continue;
-        if (watched == 3 && (n == 0 || (fds[2].revents & POLLIN))) {
-            idle_fn(idle_context);
-            if (n == 0 && timeout_ms >= 0) return -1;
-            if (!(fds[0].revents & POLLIN) && !(fds[1].revents & POLLIN)) continue;
-        }
-        if (n == 0) return -1;
-        if (n < 0) return 1; /* let the read report the error */
-        if (fds[1].revents & POLLIN) {
-            /* Drain the wake-ups; a signal already handled elsewhere (run took it) is not news. */
-            char drain[64];
-            while (read(signal_pipe[0], drain, sizeof drain) > 0) {}
-            if (interrupted || terminated) return 0;
-            if (fds[0].revents & POLLIN) return 1;
-            continue;
-        }
-        return 1;
-    }
+void bpfsh_signals_drain_fd(void) {
+    char drain[64];
+    while (signal_pipe[0] >= 0 && read(signal_pipe[0], drain, sizeof drain) > 0) {}
 }
 
 int bpfsh_perf_event_open(uint32_t type, uint64_t config, uint64_t period_or_frequency, int use_frequency, int cpu) {
@@ -172,30 +130,7 @@ int bpfsh_perf_event_open(uint32_t type, uint64_t config, uint64_t period_or_fre
     return fd < 0 ? -errno : (int)fd;
 }
 
-static int signal_aware_getc(EditLine *el, wchar_t *out) {
-    (void)el;
-    mbstate_t state;
-    memset(&state, 0, sizeof state);
-    for (;;) {
-        if (bpfsh_wait_readable(STDIN_FILENO, -1) == 0) {
-            errno = EINTR;
-            return -1;
-        }
-        char byte;
-        ssize_t n = read(STDIN_FILENO, &byte, 1);
-        if (n == 0) return 0;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        size_t used = mbrtowc(out, &byte, 1, &state);
-        if (used == (size_t)-2) continue; /* more bytes of a multibyte character */
-        if (used == (size_t)-1) { *out = (wchar_t)(unsigned char)byte; memset(&state, 0, sizeof state); }
-        return 1;
-    }
-}
-
-void bpfsh_el_use_signal_aware_input(EditLine *el) { el_set(el, EL_GETCFN, signal_aware_getc); }
+void bpfsh_el_set_getc(EditLine *el, bpfsh_getc_fn fn) { el_set(el, EL_GETCFN, fn); }
 
 void bpfsh_el_refresh(EditLine *el) { el_set(el, EL_REFRESH); }
 
@@ -208,12 +143,6 @@ void bpfsh_el_add_function(EditLine *el, const char *name, const char *help, bpf
 }
 void bpfsh_el_bind(EditLine *el, const char *key, const char *name) {
     el_set(el, EL_BIND, key, name, NULL);
-}
-void bpfsh_el_set_clientdata(EditLine *el, void *data) { el_set(el, EL_CLIENTDATA, data); }
-void *bpfsh_el_get_clientdata(EditLine *el) {
-    void *data = NULL;
-    el_get(el, EL_CLIENTDATA, &data);
-    return data;
 }
 void bpfsh_history_set_size(History *h, int size) {
     HistEvent ev;

@@ -55,7 +55,7 @@ public final class PlainLineReader: LineReader {
                 buffer.removeAll()
                 return finish(line)
             }
-            guard bpfsh_wait_readable(fd, -1) == 1 else { return nil }
+            guard InputWait.waitReadable(fd) == .readable else { return nil }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = read(fd, &chunk, chunk.count)
             if count < 0 {
@@ -104,7 +104,7 @@ public final class EditLineReader: LineReader {
         bpfsh_el_set_history(editor, history)
         bpfsh_el_set_signal(editor, 1)
         bpfsh_el_set_prompt(editor) { _ in EditLineReader.currentPrompt }
-        bpfsh_el_use_signal_aware_input(editor)
+        bpfsh_el_set_getc(editor, InputWait.editLineGetc)
         bpfsh_el_add_function(editor, "bpfsh-complete", "complete the word under the cursor") { editor, _ in
             guard let editor, let reader = EditLineReader.active else { return UInt8(CC_ERROR) }
             return reader.completeWord(editor)

@@ -1,4 +1,3 @@
-import CShim
 import Foundation
 
 /// Drains print() records while the prompt waits for input, so output streams between
@@ -15,15 +14,11 @@ final class PromptStreamer {
     /// Registers with the input wait when the session has a ring buffer to watch.
     func install() {
         guard let fd = session.eventFD else { return }
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        bpfsh_set_idle_source(fd, { context in
-            guard let context else { return }
-            Unmanaged<PromptStreamer>.fromOpaque(context).takeUnretainedValue().drain()
-        }, context)
+        InputWait.setIdleSource(fd: fd) { [unowned self] in drain() }
     }
 
     func uninstall() {
-        bpfsh_set_idle_source(-1, nil, nil)
+        InputWait.clearIdleSource()
     }
 
     private func drain() {

@@ -7,11 +7,13 @@
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include <histedit.h>
+#include <wchar.h>
 
 // libbpf's print callback receives a va_list; format it here and keep the text
-// so Swift can show libbpf's own explanation next to an errno.
+// so Swift can show libbpf's own explanation next to an errno. Each thread keeps its
+// own log (libbpf prints on the calling thread; links are destroyed on other threads).
 void bpfsh_libbpf_log_install(int include_debug);
-// Returns the captured text (NUL-terminated, owned by the shim) since the last clear.
+// Returns this thread's captured text (NUL-terminated, owned by the shim) since the last clear.
 const char *bpfsh_libbpf_log_text(void);
 void bpfsh_libbpf_log_clear(void);
 
@@ -24,19 +26,17 @@ void bpfsh_signals_install(void);
 int bpfsh_signals_take_interrupt(void);
 // Returns the terminating signal number (SIGTERM/SIGHUP) or 0.
 int bpfsh_signals_termination(void);
+// 1 while an interrupt or a termination waits to be looked at (clears nothing).
+int bpfsh_signals_pending(void);
 // A descriptor that becomes readable when a signal arrives (self-pipe): a signal may be
-// delivered to any thread, so blocking reads must poll this next to their input.
+// delivered to any thread, so blocking waits poll this next to their input.
 int bpfsh_signals_fd(void);
-// Waits until `fd` is readable (1), a signal arrived (0) or the timeout passed (-1 ms: none).
-// While waiting it also watches the idle source (below) and calls its function when
-// that descriptor is readable, and at least once a second.
-int bpfsh_wait_readable(int fd, int timeout_ms);
+// Empties the self-pipe after a wake-up.
+void bpfsh_signals_drain_fd(void);
 
-// Work to do while input is awaited: drain the ring buffer of print() records.
-typedef void (*bpfsh_idle_fn)(void *context);
-void bpfsh_set_idle_source(int fd, bpfsh_idle_fn fn, void *context);
-// Makes libedit read characters through bpfsh_wait_readable, so signals end el_gets.
-void bpfsh_el_use_signal_aware_input(EditLine *el);
+// libedit reads characters through `fn` (EL_GETCFN; el_set is variadic).
+typedef int (*bpfsh_getc_fn)(EditLine *, wchar_t *);
+void bpfsh_el_set_getc(EditLine *el, bpfsh_getc_fn fn);
 // Redraws the prompt and the line being edited.
 void bpfsh_el_refresh(EditLine *el);
 
@@ -54,8 +54,6 @@ void bpfsh_el_set_history(EditLine *el, History *h);
 void bpfsh_el_set_signal(EditLine *el, int on);
 void bpfsh_el_add_function(EditLine *el, const char *name, const char *help, bpfsh_el_fn fn);
 void bpfsh_el_bind(EditLine *el, const char *key, const char *name);
-void bpfsh_el_set_clientdata(EditLine *el, void *data);
-void *bpfsh_el_get_clientdata(EditLine *el);
 void bpfsh_history_set_size(History *h, int size);
 void bpfsh_history_set_unique(History *h, int unique);
 void bpfsh_history_enter(History *h, const char *line);
