@@ -2,19 +2,26 @@ import Foundation
 
 /// The clang that compiles probes: `$BPFSH_CLANG`, else the newest clang on PATH
 /// whose registered targets include BPF.
+/// No usable clang: what is wrong and how to get one.
+public struct ToolchainError: Error, Sendable {
+    public var message: String
+    public var hint: String?
+}
+
 public struct ClangToolchain: Sendable {
     public var path: String
     /// Distinguishes compilers for the caches (a PCH only loads in the clang that built it).
     public var identity: String
 
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Diagnostic) -> ClangToolchain {
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ToolchainError) -> ClangToolchain {
         if let explicit = environment["BPFSH_CLANG"], !explicit.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: explicit) else {
-                throw .error("BPFSH_CLANG is set to '\(explicit)', which is not an executable file")
+                throw ToolchainError(message: "BPFSH_CLANG is set to '\(explicit)', which is not an executable file",
+                                     hint: "unset it to use the newest clang on PATH")
             }
             guard hasBPFTarget(explicit) else {
-                throw .error("BPFSH_CLANG ('\(explicit)') has no BPF target",
-                             hint: "use Debian's clang (apt-get install clang-19)")
+                throw ToolchainError(message: "BPFSH_CLANG ('\(explicit)') has no BPF target",
+                                     hint: "use Debian's clang (apt-get install clang-19)")
             }
             return ClangToolchain(path: explicit, identity: identity(of: explicit))
         }
@@ -35,8 +42,8 @@ public struct ClangToolchain: Sendable {
         for candidate in candidates.sorted(by: { $0.version > $1.version }) where hasBPFTarget(candidate.path) {
             return ClangToolchain(path: candidate.path, identity: identity(of: candidate.path))
         }
-        throw .error("no clang with the BPF target was found on PATH",
-                     hint: "install one with: apt-get install clang-19   (or set BPFSH_CLANG=/path/to/clang)")
+        throw ToolchainError(message: "no clang with the BPF target was found on PATH",
+                             hint: "install one with: apt-get install clang-19   (or set BPFSH_CLANG=/path/to/clang)")
     }
 
     static func hasBPFTarget(_ path: String) -> Bool {

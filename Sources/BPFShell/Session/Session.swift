@@ -191,6 +191,14 @@ public final class Session {
             report(diagnostic(for: kernel, at: nil, probeName: nil), cell: cell)
         case let failure as CompileFailure:
             report(Diagnostic(.error, "clang failed", details: failure.output.split(separator: "\n").map(String.init)), cell: cell)
+        case let toolchain as ToolchainError:
+            report(Diagnostic.error(toolchain.message, hint: toolchain.hint), cell: cell)
+        case let spawn as ProcessRunner.SpawnError:
+            report(Diagnostic.error(spawn.description, hint: "is the compiler installed and executable?"), cell: cell)
+        case let file as CocoaError:
+            // Writing the header and object cache (a full disk, a read-only home).
+            report(Diagnostic.error("cannot write bpfsh's cache: \(file.localizedDescription)",
+                                    hint: "set XDG_CACHE_HOME to a writable directory"), cell: cell)
         default:
             // Every failure above is typed; anything else is a bug worth reporting as such.
             report(Diagnostic.error("internal error: \(String(reflecting: error))",

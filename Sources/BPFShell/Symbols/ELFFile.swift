@@ -64,7 +64,7 @@ public final class ELFFile {
     /// Function symbols with their addresses, sorted, and the loadable segments that
     /// map file offsets to those addresses (for symbolizing user stacks).
     public func symbolTable() -> ELFSymbolTable {
-        var symbols: [ELFSymbolTable.Symbol] = []
+        var symbols: [SymbolTable.Symbol] = []
         for (section, header) in sections() where header.sh_type == SHT_SYMTAB || header.sh_type == SHT_DYNSYM {
             guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { continue }
             for index in 0..<Int(header.sh_size / header.sh_entsize) {
@@ -85,7 +85,7 @@ public final class ELFFile {
                 segments.append(.init(fileOffset: header.p_offset, address: header.p_vaddr, size: header.p_filesz))
             }
         }
-        return ELFSymbolTable(symbols: symbols.sorted { $0.address < $1.address }, segments: segments)
+        return ELFSymbolTable(symbols: SymbolTable(symbols), segments: segments)
     }
 
     /// The USDT probes in the `.note.stapsdt` section (SystemTap SDT v3 notes).
@@ -128,20 +128,15 @@ public final class ELFFile {
 }
 
 /// Symbols of one ELF file, ready to answer "which function holds this file offset".
+/// An ELF file's function symbols and the load segments that map file offsets to them.
 public struct ELFSymbolTable: Sendable {
-    public struct Symbol: Sendable {
-        var address: UInt64
-        var size: UInt64
-        var name: String
-    }
-
     public struct Segment: Sendable {
         var fileOffset: UInt64
         var address: UInt64
         var size: UInt64
     }
 
-    let symbols: [Symbol]
+    let symbols: SymbolTable
     let segments: [Segment]
 
     /// "function+0x1c" for a file offset, or nil when no function covers it.
@@ -149,16 +144,6 @@ public struct ELFSymbolTable: Sendable {
         guard let segment = segments.first(where: { $0.fileOffset <= fileOffset && fileOffset < $0.fileOffset + $0.size }) else {
             return nil
         }
-        let address = fileOffset - segment.fileOffset + segment.address
-        var low = 0, high = symbols.count - 1, found = -1
-        while low <= high {
-            let mid = (low + high) / 2
-            if symbols[mid].address <= address { found = mid; low = mid + 1 } else { high = mid - 1 }
-        }
-        guard found >= 0 else { return nil }
-        let symbol = symbols[found]
-        let offset = address - symbol.address
-        guard symbol.size == 0 || offset < symbol.size else { return nil }
-        return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
+        return symbols.describe(fileOffset - segment.fileOffset + segment.address)
     }
 }
