@@ -44,22 +44,22 @@ struct OutputFile {
         }
     }
 
-    /// Counts lines that are exactly `PREFIX DIGITS`; calls `other` with up to `keep`
-    /// other lines (attach messages, warnings) for the log.
-    func countLines(prefix: String, keepingOthers keep: Int = 50, _ other: (String) -> Void) -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+    /// Counts lines that are exactly `PREFIX DIGITS` and returns the others (attach
+    /// messages, warnings, bpftrace's "Lost N events"), at most `keep` of them.
+    func countLines(prefix: String, keepingOthers keep: Int = 10_000) -> (count: Int, others: [String]) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return (0, []) }
         defer { try? handle.close() }
         let prefixBytes = Array(prefix.utf8) + [UInt8(ascii: " ")]
-        var count = 0, kept = 0
+        var count = 0
+        var others: [String] = []
         var line: [UInt8] = []
         func finish() {
             let isEvent = line.count > prefixBytes.count && line.starts(with: prefixBytes)
                 && line[prefixBytes.count...].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
             if isEvent {
                 count += 1
-            } else if kept < keep {
-                kept += 1
-                other(String(decoding: line, as: UTF8.self))
+            } else if others.count < keep {
+                others.append(String(decoding: line, as: UTF8.self))
             }
             line.removeAll(keepingCapacity: true)
         }
@@ -69,6 +69,6 @@ struct OutputFile {
             }
         }
         if !line.isEmpty { finish() }
-        return count
+        return (count, others)
     }
 }

@@ -183,10 +183,11 @@ struct PrintStreamBench {
             if let startTicks, let endTicks {
                 step.cpuSeconds = Double(endTicks - startTicks) / ProcFS.clockTicksPerSecond
             }
+            let counted = output.countLines(prefix: String(workloadPID))
+            step.lines = counted.count
+            step.lost = started.lostRecords(otherOutput: counted.others)
             // Keep what is not an event line (attach messages, warnings) in the logs.
-            let processLog = bench.log.processLog(tag)
-            step.lines = output.countLines(prefix: String(workloadPID)) { FileIO.append($0 + "\n", toFile: processLog) }
-            step.lost = started.lostRecords()
+            FileIO.append(counted.others.prefix(50).map { $0 + "\n" }.joined(), toFile: bench.log.processLog(tag))
         }
         bench.log.log("  \(tool.name) rate \(rate)/s" + (stall.map { " (reader stopped \($0) s)" } ?? "")
             + ": calls \(text(step.calls)) in \(step.seconds.map { String(format: "%.3f", $0) } ?? "n/a") s "

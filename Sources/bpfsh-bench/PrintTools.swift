@@ -16,8 +16,9 @@ protocol StreamingTool {
     /// Once the workload has ended: waits until the tool has drained; nil or why not.
     func drain(seconds: Double) -> StreamFailure?
     func stop() -> Termination
-    /// Records the tool reported lost, from its output and error files.
-    func lostRecords() -> Int
+    /// Records the tool reported lost, from its error file and `otherOutput` (the lines
+    /// of its output that are not events).
+    func lostRecords(otherOutput: [String]) -> Int
 }
 
 struct StreamFailure: Error, CustomStringConvertible {
@@ -31,7 +32,7 @@ struct InterruptedTool: StreamingTool {
     let process: Subprocess
     let output: OutputFile
     let errors: String
-    /// Sums the counts in what the tool wrote (stderr, then the tail of stdout).
+    /// Sums the counts in what the tool wrote (stderr, then stdout's non-event lines).
     let lostCounter: (String) -> Int
 
     func beginRun(seconds: Double) {}
@@ -46,9 +47,9 @@ struct InterruptedTool: StreamingTool {
         return process.stop(grace: 30).termination
     }
 
-    func lostRecords() -> Int {
+    func lostRecords(otherOutput: [String]) -> Int {
         lostCounter(((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "") + "\n"
-            + output.tailLines().joined(separator: "\n"))
+            + otherOutput.joined(separator: "\n"))
     }
 
     /// The sum of the numbers between `prefix` and `suffix` on each line of `text`.
@@ -157,11 +158,11 @@ struct BPFShPrintTool: PrintTool {
             return process.stop(grace: 30).termination
         }
 
-        func lostRecords() -> Int {
+        func lostRecords(otherOutput: [String]) -> Int {
             let warnings = errorLines().compactMap { lostCount(inWarning: String($0)) }.reduce(0, +)
-            // Should lost objects ever go to stdout in text mode too, count them there.
-            let objects = output.tailLines().compactMap { line -> Int? in
-                if case let .lost(count) = BPFShLine.parseJSON(String(line)), line.hasPrefix("{") { return count }
+            // Should JSON `lost` objects ever reach stdout in text mode too, count them there.
+            let objects = otherOutput.filter { $0.hasPrefix("{") }.compactMap { line -> Int? in
+                if case let .lost(count) = BPFShLine.parseJSON(line) { return count }
                 return nil
             }.reduce(0, +)
             return warnings + objects
