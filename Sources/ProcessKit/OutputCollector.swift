@@ -9,12 +9,15 @@ public final class OutputCollector: @unchecked Sendable {
     private var isClosed = false
     private let finished = DispatchSemaphore(value: 0)
 
+    /// Reads a duplicate of `descriptor` (closed at end of file), so that the owner may
+    /// close its own copy at any time without this thread reading a reused number.
     public init(descriptor: Int32) {
-        self.descriptor = descriptor
+        self.descriptor = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
         let thread = Thread { [self] in
+            defer { if self.descriptor >= 0 { close(self.descriptor) } }
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
                 if count <= 0 { break }
                 lock.withLock { data += chunk[..<count] }

@@ -29,9 +29,9 @@ enum BPFShLine {
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(line.utf8)) else { return .other }
         switch message.type {
         case "status" where message.command == "probe":
-            guard let timing = message.timing, let total = timing.total_ms else { return .other }
-            return .attached(ProbeTiming(probe: message.probe ?? "", totalMs: total, compileMs: timing.compile_ms,
-                                         loadMs: timing.load_ms, attachMs: timing.attach_ms, isCached: timing.cached))
+            guard let timing = message.timing, let total = timing.totalMs else { return .other }
+            return .attached(ProbeTiming(probe: message.probe ?? "", totalMs: total, compileMs: timing.compileMs,
+                                         loadMs: timing.loadMs, attachMs: timing.attachMs, isCached: timing.cached))
         case "error": return .error(message.message ?? line)
         case "lost": return .lost(message.count ?? 0)
         default: return .other
@@ -68,13 +68,16 @@ enum BPFShLine {
         let count: Int?
         let timing: Timing?
 
-        // swiftlint:disable identifier_name
         struct Timing: Decodable {
-            let total_ms: Double?
-            let compile_ms: Double?
-            let load_ms: Double?
-            let attach_ms: Double?
+            let totalMs: Double?
+            let compileMs: Double?
+            let loadMs: Double?
+            let attachMs: Double?
             let cached: Bool?
+
+            enum CodingKeys: String, CodingKey {
+                case totalMs = "total_ms", compileMs = "compile_ms", loadMs = "load_ms", attachMs = "attach_ms", cached
+            }
         }
     }
 }
