@@ -54,6 +54,6 @@ struct Report {
                          "skipped": settings.skipped.map(\.rawValue).sorted()],
             "notes": notes,
         ]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 }
