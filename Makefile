@@ -39,8 +39,10 @@ test: deps mounts
 	@leftover=$$(bpftool prog show 2>/dev/null | grep -c ' name bpfsh_' || true); \
 	if [ "$$leftover" != "0" ]; then echo "FAIL: $$leftover bpfsh programs still loaded after the tests"; bpftool prog show | grep -A2 ' name bpfsh_'; exit 1; fi
 
+# The benchmark (bench/README.md): BENCH_* variables pass through, e.g. BENCH_SKIP=print.
 bench: release
-	BPFSH=.build/release/bpfsh bash bench/run.sh
+	@bin=$$(swift build -c release --show-bin-path $(SWIFT_BUILD_FLAGS)); \
+	"$$bin/bpfsh-bench" --bpfsh "$$bin/bpfsh"
 
 clean:
 	rm -rf .build bench/out

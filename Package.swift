@@ -5,6 +5,7 @@ let package = Package(
     name: "bpfsh",
     products: [
         .executable(name: "bpfsh", targets: ["bpfsh"]),
+        .executable(name: "bpfsh-bench", targets: ["bpfsh-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,7 +24,15 @@ let package = Package(
             "BPFShell",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/bpfsh"),
-        .testTarget(name: "BPFShellTests", dependencies: ["BPFShell"], path: "Tests/BPFShellTests",
+        // Child processes with deadlines (posix_spawn, waitpid): the benchmark and the tests.
+        .target(name: "CProcessKit", path: "Sources/CProcessKit"),
+        .target(name: "ProcessKit", dependencies: ["CProcessKit"], path: "Sources/ProcessKit"),
+        // The benchmark drives the bpfsh binary as a user would: no BPFShell dependency.
+        .executableTarget(name: "bpfsh-bench", dependencies: [
+            "ProcessKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/bpfsh-bench"),
+        .testTarget(name: "BPFShellTests", dependencies: ["BPFShell", "ProcessKit"], path: "Tests/BPFShellTests",
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

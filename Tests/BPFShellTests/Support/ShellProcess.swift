@@ -1,4 +1,5 @@
 import Foundation
+import ProcessKit
 
 /// Drives the real bpfsh binary through pipes, with a deadline on everything.
 final class ShellProcess: @unchecked Sendable {
@@ -13,52 +14,27 @@ final class ShellProcess: @unchecked Sendable {
         return FileManager.default.currentDirectoryPath + "/.build/debug/bpfsh"
     }()
 
-    let process = Process()
-    private let input = Pipe()
-    private let outputPipe = Pipe()
-    private let errorPipe = Pipe()
-    private let lock = NSLock()
-    private var outputData = Data()
-    private var errorData = Data()
+    let process: Subprocess
+    private let outputCollector: OutputCollector
+    private let errorCollector: OutputCollector
     private let deadline: Date
 
     /// Starts bpfsh; `timeout` bounds the whole process life (it is killed after).
     init(arguments: [String] = [], environment: [String: String] = [:], timeout: TimeInterval = 60) throws {
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardInput = input
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
         deadline = Date().addingTimeInterval(timeout)
-        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.outputData.append(data) }
-        }
-        errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.errorData.append(data) }
-        }
-        try process.run()
-        let pid = process.processIdentifier
-        let killAt = deadline
-        // A watchdog: never let a test leave a shell running.
-        Thread {
-            while Date() < killAt {
-                if kill(pid, 0) != 0 { return }
-                usleep(50_000)
-            }
-            kill(pid, SIGKILL)
-        }.start()
+        // Same process group as the test runner, so a Ctrl-C at the terminal reaches the
+        // shell too; the deadline kills it if the test forgets to.
+        process = try Subprocess(Self.binaryPath, arguments, environment: env, input: .pipe, output: .pipe,
+                                 error: .pipe, newProcessGroup: false, timeout: timeout)
+        outputCollector = OutputCollector(descriptor: process.output ?? -1)
+        errorCollector = OutputCollector(descriptor: process.error ?? -1)
     }
 
-    var output: String { lock.withLock { String(decoding: outputData, as: UTF8.self) } }
-    var errors: String { lock.withLock { String(decoding: errorData, as: UTF8.self) } }
+    var output: String { outputCollector.text }
+    var errors: String { errorCollector.text }
 
     /// Session map names sent so far, for the leak check.
     private(set) var declaredMaps: Set<String> = []
@@ -69,7 +45,7 @@ final class ShellProcess: @unchecked Sendable {
             let words = command.split(separator: " ")
             if words.count >= 2, words[0] == "map" { declaredMaps.insert(String(words[1])) }
         }
-        try? input.fileHandleForWriting.write(contentsOf: Data(line.utf8))
+        process.write(line)
     }
 
     /// Waits until stdout contains `text` (true) or the timeout passes (false).
@@ -84,30 +60,22 @@ final class ShellProcess: @unchecked Sendable {
         return false
     }
 
-    /// Closes stdin and waits for exit; returns the exit status (or -9 if it had to be killed).
+    /// Closes stdin and waits for exit; returns the exit status, the signal number if a
+    /// signal ended it, or -9 if it had to be killed.
     func finish(timeout: TimeInterval = 20) -> Int32 {
-        try? input.fileHandleForWriting.close()
+        process.closeInput()
         let until = min(deadline, Date().addingTimeInterval(timeout))
-        while process.isRunning && Date() < until { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            usleep(200_000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+        guard let ended = process.wait(timeout: max(0, until.timeIntervalSinceNow)) else {
+            process.signal(SIGTERM)
+            if process.wait(timeout: 0.2) == nil { process.signal(SIGKILL) }
+            process.wait(timeout: 10)
             return -9
         }
-        process.waitUntilExit()
-        // Let the readers take what is left in the pipes.
-        usleep(20_000)
-        outputPipe.fileHandleForReading.readabilityHandler = nil
-        errorPipe.fileHandleForReading.readabilityHandler = nil
-        let restOut = outputPipe.fileHandleForReading.readDataToEndOfFile()
-        let restErr = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        lock.withLock {
-            outputData.append(restOut)
-            errorData.append(restErr)
-        }
-        return process.terminationStatus
+        // Let the readers take what is left in the pipes (bounded: a grandchild that
+        // inherited them could hold them open).
+        outputCollector.waitForEnd(until: .after(5))
+        errorCollector.waitForEnd(until: .after(5))
+        return ended.foundationStatus
     }
 
     /// Runs a whole script through stdin and returns (status, stdout, stderr).
@@ -117,6 +85,27 @@ final class ShellProcess: @unchecked Sendable {
         shell.send(script)
         let status = shell.finish(timeout: timeout)
         return (status, shell.output, shell.errors)
+    }
+}
+
+/// Foundation.Process's names for what the tests ask of `shell.process`.
+extension Subprocess {
+    var processIdentifier: pid_t { pid }
+
+    func waitUntilExit() {
+        wait(until: .after(3600))
+    }
+
+    /// As Foundation reports it: the exit status, or the number of the signal that ended it.
+    var terminationStatus: Int32 { termination?.foundationStatus ?? 0 }
+}
+
+extension Termination {
+    var foundationStatus: Int32 {
+        switch self {
+        case let .exited(code): return code
+        case let .signaled(signal): return signal
+        }
     }
 }
 
@@ -170,19 +159,9 @@ struct LeakCheck {
 
     /// The header line of each object ("12: tracepoint  name bpfsh_p1 …").
     private static func listing(_ arguments: [String]) -> [String] {
-        let process = Process()
-        for path in ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool"] where FileManager.default.isExecutableFile(atPath: path) {
-            process.executableURL = URL(fileURLWithPath: path)
-        }
-        guard process.executableURL != nil else { return [] }
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return [] }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-            .filter { $0.first?.isNumber ?? false }
+        guard let path = ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool"]
+                .last(where: FileManager.default.isExecutableFile),
+              let result = try? Subprocess.run(path, arguments, timeout: 30) else { return [] }
+        return result.output.split(separator: "\n").map(String.init).filter { $0.first?.isNumber ?? false }
     }
 }

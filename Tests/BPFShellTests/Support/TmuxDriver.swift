@@ -1,4 +1,5 @@
 import Foundation
+import ProcessKit
 
 /// Drives the real interactive shell in a tmux pane: keys in, screen out.
 final class TmuxDriver {
@@ -69,62 +70,23 @@ final class TmuxDriver {
     /// The last non-blank line on screen (where the prompt and typed text are).
     var lastLine: String { screen().split(separator: "\n").last.map(String.init) ?? "" }
 
-    /// Runs one tmux command with a deadline, through posix_spawn and waitpid. The first
-    /// new-session forks the tmux server, which inherits the client's descriptors and
-    /// lives on: Foundation's Process (which watches an inherited descriptor) and any
-    /// read of an output pipe to EOF would wait for the server, i.e. forever. Only
-    /// capture-pane's output is read; it forks nothing.
+    /// Runs one tmux command with a deadline, through ProcessKit (posix_spawn and
+    /// waitpid). The first new-session forks the tmux server, which inherits the client's
+    /// descriptors and lives on: Foundation's Process (which watches an inherited
+    /// descriptor) and any read of an output pipe to EOF would wait for the server, i.e.
+    /// forever. So only capture-pane, which forks nothing, gets an output pipe; the
+    /// others get /dev/null, and ProcessKit lets no other descriptor through.
     @discardableResult
     private func run(_ arguments: [String]) throws -> String {
-        let capturesOutput = arguments.first == "capture-pane"
-        var ends: [Int32] = [-1, -1]
-        if capturesOutput, pipe(&ends) != 0 { throw TmuxError.spawn(errno) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if capturesOutput {
-            posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
-            posix_spawn_file_actions_addclose(&actions, ends[0])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let path = Self.tmuxPath ?? "/usr/bin/tmux"
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        if capturesOutput { close(ends[1]) }
-        guard spawned == 0 else {
-            if capturesOutput { close(ends[0]) }
-            throw TmuxError.spawn(spawned)
+        if arguments.first == "capture-pane" {
+            return try Subprocess.run(path, arguments, timeout: 10).output
         }
-        var data = [UInt8]()
-        if capturesOutput {
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = read(ends[0], &chunk, chunk.count)
-                if count < 0, errno == EINTR { continue }
-                if count <= 0 { break }
-                data += chunk[..<count]
-            }
-            close(ends[0])
+        let tmux = try Subprocess(path, arguments, input: .null, output: .null, error: .null, newProcessGroup: false)
+        if tmux.wait(timeout: 10) == nil {
+            tmux.signal(SIGKILL)
+            tmux.wait(timeout: 10)
         }
-        let deadline = Date().addingTimeInterval(10)
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                break
-            }
-            usleep(2_000)
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    enum TmuxError: Error {
-        case spawn(Int32)
+        return ""
     }
 }
