@@ -21,11 +21,6 @@ enum BPFShLine {
     /// A line of `bpfsh --json`: every line is one object with a "type"; the timing of
     /// a probe is in its status object.
     static func parseJSON(_ line: String) -> BPFShLine {
-        guard line.hasPrefix("{") else {
-            // FALLBACK (remove once bpfsh --json prints status objects): today's bpfsh
-            // still prints the `p1 attached: … in 41.0 ms (…)` text line with --json.
-            return parseText(line)
-        }
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(line.utf8)) else { return .other }
         switch message.type {
         case "status" where message.command == "probe":
