@@ -113,6 +113,11 @@ public struct Builtin: Sendable {
         all.contains { $0.role == .stack && identifiers.contains($0.name) }
     }
 
+    /// Whether code that names `identifiers` writes to the ring buffer (print()).
+    public static func usesEvents(_ identifiers: Set<String>) -> Bool {
+        all.contains { $0.role == .output && identifiers.contains($0.name) }
+    }
+
     /// One line listing every call, for `help` and hints.
     public static var synopsis: String {
         all.map(\.signature).joined(separator: " ")

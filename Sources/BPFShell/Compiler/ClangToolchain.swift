@@ -13,17 +13,22 @@ public struct ClangToolchain: Sendable {
     /// Distinguishes compilers for the caches (a PCH only loads in the clang that built it).
     public var identity: String
 
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ToolchainError) -> ClangToolchain {
+    /// `isProven` answers for a compiler that already built bpfsh's headers (so has the
+    /// BPF target): it is taken without running `clang -print-targets`, which costs tens
+    /// of milliseconds at every start.
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+                              isProven: (ClangToolchain) -> Bool = { _ in false }) throws(ToolchainError) -> ClangToolchain {
         if let explicit = environment["BPFSH_CLANG"], !explicit.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: explicit) else {
                 throw ToolchainError(message: "BPFSH_CLANG is set to '\(explicit)', which is not an executable file",
                                      hint: "unset it to use the newest clang on PATH")
             }
-            guard hasBPFTarget(explicit) else {
+            let toolchain = ClangToolchain(path: explicit, identity: identity(of: explicit))
+            guard isProven(toolchain) || hasBPFTarget(explicit) else {
                 throw ToolchainError(message: "BPFSH_CLANG ('\(explicit)') has no BPF target",
                                      hint: "use Debian's clang (apt-get install clang-19)")
             }
-            return ClangToolchain(path: explicit, identity: identity(of: explicit))
+            return toolchain
         }
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         var candidates: [(version: Int, path: String)] = []
@@ -39,8 +44,9 @@ public struct ClangToolchain: Sendable {
             }
         }
         // Newest first; an unversioned `clang` is tried last, it is usually an alias.
-        for candidate in candidates.sorted(by: { $0.version > $1.version }) where hasBPFTarget(candidate.path) {
-            return ClangToolchain(path: candidate.path, identity: identity(of: candidate.path))
+        for candidate in candidates.sorted(by: { $0.version > $1.version }) {
+            let toolchain = ClangToolchain(path: candidate.path, identity: identity(of: candidate.path))
+            if isProven(toolchain) || hasBPFTarget(candidate.path) { return toolchain }
         }
         throw ToolchainError(message: "no clang with the BPF target was found on PATH",
                              hint: "install one with: apt-get install clang-19   (or set BPFSH_CLANG=/path/to/clang)")
@@ -83,7 +89,13 @@ public struct StableHash {
 
     public mutating func add(_ bytes: UnsafeRawBufferPointer) {
         var hash = value
-        for byte in bytes {
+        // Eight bytes a step: the kernel's BTF (megabytes) is hashed at every start.
+        let words = bytes.count / 8
+        for index in 0..<words {
+            hash ^= bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+            hash &*= 0x100000001b3
+        }
+        for byte in bytes[(words * 8)...] {
             hash ^= UInt64(byte)
             hash &*= 0x100000001b3
         }

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 9
+    static let version = 10
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -28,12 +28,8 @@ enum Prelude {
 
     char LICENSE[] SEC("license") = "GPL";
 
-    /* Session-wide maps: every object binds these to the session's own fds. */
-    struct {
-        __uint(type, BPF_MAP_TYPE_RINGBUF);
-        __uint(max_entries, 4096 * 1024);
-    } bpfsh_events SEC(".maps");
-
+    /* Session-wide maps: every object binds these to the session's own fds. The ring
+       buffer print() writes to is declared only in units that print (Prelude.printSupport). */
     /* Slot 0: print() records lost; 1..4095: hits per probe; 4096+: failed map updates per map. */
     struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -113,6 +109,21 @@ enum Prelude {
     /* The built-ins (Compiler/Builtins.swift is their one table). */
     \(Builtin.preludeDefinitions)
 
+    /* Constants BTF cannot carry (it has no macros), as bpftrace and bcc users expect. */
+    \(constants)
+
+    #endif
+    """
+
+    /// The ring buffer and print(), emitted only into units whose code prints: a unit
+    /// without them creates no ring buffer, and a session that never prints has none
+    /// (8 MiB mapped twice by libbpf's reader).
+    static let printSupport = """
+    struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, 4096 * 1024);
+    } \(eventsMapName) SEC(".maps");
+
     /* Waking the reader for every record costs the traced task more than the record
        itself: wake it at most every 10 ms, or when 1 MiB waits. The reader also drains
        on its own timer, so the tail of a burst is never stranded. */
@@ -139,11 +150,6 @@ enum Prelude {
         } else { \\
             bpfsh_counter_add(\(lostEventsSlot), 1); \\
         } })
-
-    /* Constants BTF cannot carry (it has no macros), as bpftrace and bcc users expect. */
-    \(constants)
-
-    #endif
     """
 
     static let constants: String = {

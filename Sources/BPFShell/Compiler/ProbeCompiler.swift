@@ -21,13 +21,24 @@ public final class ProbeCompiler {
     /// The kernel key identifies the BTF the headers were generated from.
     public init(toolchain: ClangToolchain, cacheRoot: URL, kernelKey: String, scratchDirectory: URL) {
         self.toolchain = toolchain
-        var hash = StableHash()
-        hash.add(toolchain.identity)
-        let directory = cacheRoot.appendingPathComponent("kernel-\(kernelKey)")
-            .appendingPathComponent("clang-\(hash.hex)-prelude\(Prelude.version)")
+        let directory = Self.headerDirectory(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: toolchain)
         headerDirectory = directory
         objectDirectory = directory.appendingPathComponent("objects")
         self.scratchDirectory = scratchDirectory
+    }
+
+    /// Headers and objects per kernel, compiler and prelude version.
+    static func headerDirectory(cacheRoot: URL, kernelKey: String, toolchain: ClangToolchain) -> URL {
+        var hash = StableHash()
+        hash.add(toolchain.identity)
+        return cacheRoot.appendingPathComponent("kernel-\(kernelKey)")
+            .appendingPathComponent("clang-\(hash.hex)-prelude\(Prelude.version)")
+    }
+
+    /// Whether `toolchain` already built the precompiled prelude for this kernel.
+    static func hasWarmHeaders(cacheRoot: URL, kernelKey: String, toolchain: ClangToolchain) -> Bool {
+        let directory = headerDirectory(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: toolchain)
+        return FileManager.default.fileExists(atPath: directory.appendingPathComponent("bpfsh_prelude.pch").path)
     }
 
     var precompiledHeader: URL { headerDirectory.appendingPathComponent("bpfsh_prelude.pch") }

@@ -1,13 +1,15 @@
 import CLibBPF
 import Foundation
 
-/// The session's own kernel maps: the ring buffer print() writes to, the per-CPU
-/// counters (hits, lost records, failed updates), the stack maps, and the stream
-/// that drains the ring buffer.
+/// The session's own kernel maps: the per-CPU counters (hits, lost records, failed
+/// updates) made with the first object, and — only once something prints or takes a
+/// stack — the ring buffer print() writes to and the stack maps.
 final class EventChannel {
-    private(set) var events: KernelMap
     let counters: KernelMap
-    private(set) var stream: EventStream
+    /// The ring buffer and the stream that drains it, made for the first unit that prints.
+    private(set) var events: KernelMap?
+    private(set) var stream: EventStream?
+    private var ringBufferBytes: Int
     private let forwarding = ForwardingHandler()
     /// The stack map and the pids whose stacks it holds, made when a probe first uses
     /// kstack() or ustack() (several megabytes, so not before).
@@ -15,25 +17,27 @@ final class EventChannel {
     private(set) var stackPIDs: KernelMap?
 
     init(ringBufferBytes: Int) throws(KernelError) {
-        events = try Self.createPrivileged { () throws(KernelError) -> KernelMap in
-            try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0, valueSize: 0,
-                                 maxEntries: ringBufferBytes)
+        self.ringBufferBytes = ringBufferBytes
+        counters = try Self.createPrivileged { () throws(KernelError) -> KernelMap in
+            try KernelMap.create(type: BPF_MAP_TYPE_PERCPU_ARRAY, name: Prelude.countersMapName,
+                                 keySize: 4, valueSize: 8, maxEntries: Prelude.counterSlots)
         }
-        do {
-            counters = try KernelMap.create(type: BPF_MAP_TYPE_PERCPU_ARRAY, name: Prelude.countersMapName,
-                                            keySize: 4, valueSize: 8, maxEntries: Prelude.counterSlots)
-        } catch {
-            events.close()
-            throw error
-        }
+    }
+
+    /// The ring buffer's fd, creating it (and its reader) on first use.
+    func eventsMap() throws(KernelError) -> KernelMap {
+        if let events { return events }
+        let created = try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0,
+                                           valueSize: 0, maxEntries: ringBufferBytes)
         let forward = forwarding
         do {
-            stream = try EventStream(mapFD: events.fd) { probe, text in forward.handler(probe, text) }
+            stream = try EventStream(mapFD: created.fd) { probe, text in forward.handler(probe, text) }
         } catch {
-            events.close()
-            counters.close()
+            created.close()
             throw error
         }
+        events = created
+        return created
     }
 
     func stackMaps() throws(KernelError) -> (stacks: KernelMap, pids: KernelMap) {
@@ -57,22 +61,21 @@ final class EventChannel {
         forwarding.handler = handler
     }
 
-    /// Swaps in a ring buffer of another size (no probe may hold the old one).
-    func replaceRingBuffer(bytes: Int) throws(KernelError) {
-        let newEvents = try KernelMap.create(type: BPF_MAP_TYPE_RINGBUF, name: Prelude.eventsMapName, keySize: 0,
-                                             valueSize: 0, maxEntries: bytes)
-        let forward = forwarding
-        let newStream: EventStream
+    /// Sets the ring buffer's size; one that exists is replaced (no probe may hold it).
+    func resizeRingBuffer(bytes: Int) throws(KernelError) {
+        let old = (events, stream)
+        ringBufferBytes = bytes
+        guard old.0 != nil else { return }
+        events = nil
+        stream = nil
         do {
-            newStream = try EventStream(mapFD: newEvents.fd) { probe, text in forward.handler(probe, text) }
+            _ = try eventsMap()
         } catch {
-            newEvents.close()
+            (events, stream) = old
             throw error
         }
-        stream.close()
-        events.close()
-        events = newEvents
-        stream = newStream
+        old.1?.close()
+        old.0?.close()
     }
 
     /// Counter slot summed over CPUs (hits, lost events, failed map updates).
@@ -103,8 +106,8 @@ final class EventChannel {
     }
 
     func close() {
-        stream.close()
-        events.close()
+        stream?.close()
+        events?.close()
         counters.close()
         stacks?.close()
         stackPIDs?.close()

@@ -10,8 +10,10 @@ final class Runtime {
     let headerMilliseconds: Double
 
     init(cacheRoot: URL, btf: KernelBTF) throws {
-        let toolchain = try ClangToolchain.locate()
         let kernelKey = try KernelBTF.identity()
+        let toolchain = try ClangToolchain.locate { candidate in
+            ProbeCompiler.hasWarmHeaders(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: candidate)
+        }
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("bpfsh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -40,9 +40,8 @@ extension Session {
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
         let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
-        let usesStacks = Builtin.usesStacks(scanner.identifiers) || cBlocks.contains { Builtin.usesStacks(BodyScanner($0.block).identifiers) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
-                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition), usesStacks: usesStacks)
+                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition))
         let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
         return CompiledProbe(name: name, points: points, unit: unit, object: object, maps: usedMaps)
     }
