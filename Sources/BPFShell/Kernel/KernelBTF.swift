@@ -12,12 +12,22 @@ public final class KernelBTF {
 
     /// A hash of the kernel's BTF: the cache key for headers and objects.
     public static func identity() throws(KernelError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KernelError(.readBTF, subject: path, errno: ENOENT,
+        // Read in chunks: holding the whole (megabytes of) BTF would only raise peak memory.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw KernelError(.readBTF, subject: path, errno: Foundation.errno,
                               hint: "this kernel exposes no BTF (CONFIG_DEBUG_INFO_BTF); bpfsh needs it for CO-RE")
         }
+        defer { Glibc.close(fd) }
         var hash = StableHash()
-        data.withUnsafeBytes { hash.add($0) }
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, Foundation.errno == EINTR { continue }
+            guard count >= 0 else { throw KernelError(.readBTF, subject: path, errno: Foundation.errno) }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { hash.add(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
         return hash.hex
     }
 
