@@ -12,7 +12,7 @@ public final class LibbpfBackend: TracingBackend {
     private var eventHandler: EventHandler = { _, _ in }
     private var maps: [LibbpfMap] = []
     private var probes: [LibbpfProbe] = []
-    private var tracefs: Tracefs?
+    private let tracefs = TracefsLocation()
     private let detacher = Detacher()
     private var isClosed = false
 
@@ -22,10 +22,7 @@ public final class LibbpfBackend: TracingBackend {
     }
 
     public func tracepoints() throws(KernelError) -> TracepointCatalog {
-        if let tracefs { return tracefs }
-        let located = try Tracefs.locate()
-        tracefs = located
-        return located
+        try tracefs.get()
     }
 
     /// The ring buffer and counters every object binds, made on first need.

@@ -8,17 +8,14 @@ import Foundation
 public final class PlanningBackend: TracingBackend {
     public let isLive = false
     public let btf = KernelBTF()
-    private var tracefs: Tracefs?
+    private let tracefs = TracefsLocation()
 
     public init() {
         LibBPF.installLogCapture()
     }
 
     public func tracepoints() throws(KernelError) -> TracepointCatalog {
-        if let tracefs { return tracefs }
-        let located = try Tracefs.locate()
-        tracefs = located
-        return located
+        try tracefs.get()
     }
 
     public func createMap(named name: String, id: Int, from image: CompiledImage) throws(KernelError) -> CreatedMap {

@@ -63,6 +63,18 @@ public struct Tracefs: TracepointCatalog, Sendable {
     }
 }
 
+/// tracefs, found on first use and kept: each backend asks through one of these.
+final class TracefsLocation {
+    private var located: Tracefs?
+
+    func get() throws(KernelError) -> Tracefs {
+        if let located { return located }
+        let found = try Tracefs.locate()
+        located = found
+        return found
+    }
+}
+
 /// Shell-style wildcard matching (`*` and `?`) for probe specs and `list`.
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
