@@ -38,6 +38,9 @@ extension Session {
         guard let type = CommandRegistry.command(named: syntax.name.text) else {
             throw Diagnostic.error("unknown command '\(syntax.name.text)'")
         }
+        let outer = currentCommand
+        currentCommand = type.name
+        defer { currentCommand = outer }
         try type.init(syntax).execute(in: self, cell: cell)
     }
 

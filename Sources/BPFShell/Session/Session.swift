@@ -44,7 +44,7 @@ public final class Session {
         set { presenter.format = newValue }
     }
     /// The command being run, named in status and text objects.
-    private(set) var currentCommand = ""
+    var currentCommand = ""
     /// The kernel, a dry run's plan, or a test's fake: all Session knows of the kernel.
     let backend: any TracingBackend
     /// A dry run: maps and probes are planned and compiled, nothing is loaded.
