@@ -7,6 +7,8 @@ public struct BodyScanner {
         public var mapName: String
         /// Where the map name was typed, in the cell.
         public var range: SourceRange
+        /// How many arguments the call has (commas at its own parenthesis level, plus one).
+        public var argumentCount: Int
     }
 
 
@@ -49,8 +51,25 @@ public struct BodyScanner {
                   Self.isIdentifierStart(UInt8(first.value)) else { continue }
             mapUses.append(MapUse(operation: name, mapName: argument.text,
                                   range: Self.range(of: argument.offset, length: argument.text.utf8.count,
-                                                    in: bytes, block: block)))
+                                                    in: bytes, block: block),
+                                  argumentCount: Self.argumentCount(tokens.map(\.text), openingAt: position + 1)))
         }
+    }
+
+    /// Arguments of the call whose '(' is token `open`: top-level commas plus one.
+    static func argumentCount(_ tokens: [String], openingAt open: Int) -> Int {
+        var depth = 0, commas = 0
+        for token in tokens[open...] {
+            switch token {
+            case "(", "[", "{": depth += 1
+            case ")", "]", "}":
+                depth -= 1
+                if depth == 0 { return commas + 1 }
+            case "," where depth == 1: commas += 1
+            default: break
+            }
+        }
+        return commas + 1
     }
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }

@@ -23,6 +23,8 @@ public struct Builtin: Sendable {
     public var role: Role
     /// Its definition in the prelude, after `#define ` (nil: defined with the session's maps).
     var macro: String?
+    /// Macros its definition uses, each a whole `#define` line.
+    var helpers: [String] = []
 
     /// Every built-in, in the order `help` lists them.
     public static let all: [Builtin] = [
@@ -57,12 +59,19 @@ public struct Builtin: Sendable {
                                                    .pid = pid() }; \\
                     u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
                 """),
-        Builtin(name: "count", signature: "count(map, key)", returns: "", summary: "add 1 to the counter under key",
+        // A keyless counter (`map total count`) takes no key: the macro picks by arity.
+        Builtin(name: "count", signature: "count(map[, key])", returns: "",
+                summary: "add 1 to the counter under key (a keyless `map NAME count` takes none)",
                 example: "count(opens, comm());", role: .mapOperation(.count),
-                macro: "count(m, k) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })"),
-        Builtin(name: "sum", signature: "sum(map, key, value)", returns: "", summary: "add value to the counter under key",
+                macro: "count(...) bpfsh_by_arity2(__VA_ARGS__, bpfsh_count_keyed, bpfsh_count_keyless)(__VA_ARGS__)",
+                helpers: ["#define bpfsh_count_keyed(m, k) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })",
+                          "#define bpfsh_count_keyless(m) ({ u32 ___k = 0; bpfsh_add(&(m), &___k, 1, bpfsh_map_id_##m); })"]),
+        Builtin(name: "sum", signature: "sum(map, [key,] value)", returns: "",
+                summary: "add value to the counter under key (a keyless `map NAME count` takes none)",
                 example: "sum(bytes, comm(), args->count);", role: .mapOperation(.sum),
-                macro: "sum(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })"),
+                macro: "sum(...) bpfsh_by_arity3(__VA_ARGS__, bpfsh_sum_keyed, bpfsh_sum_keyless)(__VA_ARGS__)",
+                helpers: ["#define bpfsh_sum_keyed(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })",
+                          "#define bpfsh_sum_keyless(m, v) ({ u32 ___k = 0; bpfsh_add(&(m), &___k, (u64)(v), bpfsh_map_id_##m); })"]),
         Builtin(name: "set", signature: "set(map, key, value)", returns: "", summary: "store value under key",
                 example: "set(start, tid(), nsecs());", role: .mapOperation(.set),
                 macro: """
@@ -125,7 +134,13 @@ public struct Builtin: Sendable {
 
     /// The prelude's definitions, generated from the table.
     static var preludeDefinitions: String {
-        all.compactMap { builtin in builtin.macro.map { "#define " + $0 } }.joined(separator: "\n")
+        let dispatch = [
+            "/* The third (fourth) argument names the macro for two (three) arguments or for one fewer. */",
+            "#define bpfsh_by_arity2(_1, _2, name, ...) name",
+            "#define bpfsh_by_arity3(_1, _2, _3, name, ...) name",
+        ]
+        return (dispatch + all.flatMap { builtin in builtin.helpers + (builtin.macro.map { ["#define " + $0] } ?? []) })
+            .joined(separator: "\n")
     }
 }
 
@@ -166,9 +181,23 @@ public enum MapOperation: String, Sendable {
         return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
     }
 
+    /// Whether the call has the arguments the map needs: a keyless counter takes no key.
+    public func arityProblem(mapName: String, kind: MapKind, arguments: Int) -> String? {
+        guard self == .count || self == .sum else { return nil }
+        let isKeyless = kind == .count(key: nil)
+        let expected = (self == .count ? 1 : 2) + (isKeyless ? 0 : 1)
+        guard arguments != expected else { return nil }
+        if isKeyless {
+            return "'\(mapName)' is a keyless counter: write " + (self == .count ? "count(\(mapName))" : "sum(\(mapName), value)")
+        }
+        return "'\(mapName)' is keyed by \(kind.keyTypeName ?? "a key"): write "
+            + (self == .count ? "count(\(mapName), key)" : "sum(\(mapName), key, value)")
+    }
+
     /// A declaration the operation works with, for "declare it first" hints.
-    public var exampleDeclaration: String {
+    public func exampleDeclaration(arguments: Int) -> String {
         switch self {
+        case .count where arguments == 1, .sum where arguments == 2: return "count"
         case .count: return "count<comm_t>"
         case .sum: return "count<u32>"
         case .hist: return "hist"
@@ -193,6 +222,15 @@ extension MapKind {
             case .lhist: return "lhist"
             case .array: return "array"
             }
+        }
+    }
+
+    /// The declared key type, for messages ("comm_t").
+    public var keyTypeName: String? {
+        switch self {
+        case let .hash(key, _): return key
+        case let .count(key), let .hist(key): return key
+        case .lhist, .array: return nil
         }
     }
 

@@ -1,6 +1,8 @@
 /// What a map holds, decoded and shaped for its kind: a table or histograms.
 public enum MapContents: Equatable, Sendable {
     case table(Table)
+    /// A keyless counter: one number.
+    case scalar(Value)
     case histogram(Histogram)
     case keyedHistograms([KeyedHistogram])
 
@@ -72,6 +74,10 @@ public enum MapContents: Equatable, Sendable {
             if let limit = selection.limit { keyed = Array(keyed.prefix(limit)) }
             if let stacks { keyed = keyed.map { KeyedHistogram(key: $0.key.resolvingStacks(stacks), histogram: $0.histogram) } }
             return .keyedHistograms(keyed)
+        case .count(nil):
+            // One slot, summed over CPUs by the reader; absent only before any update.
+            let value = entries.first.map { ValueDecoder.decode($0.value, as: valueType) } ?? .unsigned(0)
+            return .scalar(value)
         case .hash, .count, .array:
             var rows: [Row] = []
             let isArray: Bool

@@ -56,6 +56,8 @@ public struct JSONRenderer {
                 .object([("key", json(row.key)), ("value", json(row.value))])
             }
             return line(.object([("type", .string("map")), ("name", .string(name)), ("rows", .array(rows))]))
+        case let .scalar(value):
+            return line(.object([("type", .string("scalar")), ("name", .string(name)), ("value", json(value))]))
         case let .histogram(histogram):
             return line(histogramObject(histogram, name: name, key: nil, unit: unit))
         case let .keyedHistograms(histograms):

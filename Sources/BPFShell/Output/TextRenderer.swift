@@ -69,6 +69,8 @@ public struct TextRenderer {
         switch contents {
         case let .table(table):
             return renderTable(table, name: name)
+        case let .scalar(value):
+            return "\(name): \(value)\n"
         case let .histogram(histogram):
             if histogram.buckets.isEmpty { return "\(name): no values yet\n" }
             return renderHistogram(histogram, unit: unit)

@@ -95,8 +95,9 @@ public enum CommandParser {
                 finishSegment(at: index)
                 segmentStart = index + 1
             } else if !isCode {
-                // A comment at command level or a string: a string is part of a word.
-                if lexer.state == .string || byte == UInt8(ascii: "\"") {
+                // A comment at command level or a string: a string is part of a word; a
+                // quote inside a comment is only comment.
+                if lexer.state == .string || (byte == UInt8(ascii: "\"") && lexer.state != .commandComment) {
                     if wordStart == nil { wordStart = index }
                 } else {
                     closeWord(at: index)

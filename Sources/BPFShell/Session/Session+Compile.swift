@@ -26,9 +26,13 @@ extension Session {
     private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {
         guard let cellNumber = cell(forFile: message.file, current: cellCount), let cell = cells[cellNumber] else {
             var diagnostic = Diagnostic(message.severity, "\(what): \(message.message)", at: fallback)
-            diagnostic.hints = [what.hasPrefix("probe")
-                ? "the error is in code bpfsh generated for it; 'show NAME c' prints that code"
-                : "types a map names must be declared first: built-in (u32, comm_t) or in a c { } block"]
+            if message.message.hasPrefix("redefinition of") {
+                diagnostic.hints = ["the name is taken by the kernel's headers (vmlinux.h), in scope in every probe: choose another"]
+            } else {
+                diagnostic.hints = [what.hasPrefix("probe")
+                    ? "the error is in code bpfsh generated for it; 'show NAME c' prints that code"
+                    : "types a map names must be declared first: built-in (u32, comm_t) or in a c { } block"]
+            }
             return diagnostic
         }
         let length = tokenLength(in: cell.text, line: message.line, column: message.column)

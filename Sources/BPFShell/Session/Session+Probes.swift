@@ -103,12 +103,15 @@ extension Session {
             guard let map = self.map(named: use.mapName) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
-                hints.append("declare it first, for example: map \(use.mapName) \(operation.exampleDeclaration)")
+                hints.append("declare it first, for example: map \(use.mapName) \(operation.exampleDeclaration(arguments: use.argumentCount))")
                 diagnostics.append(Diagnostic(.error, "unknown map '\(use.mapName)'", at: use.range, hints: hints))
                 continue
             }
             if let problem = operation.problem(with: map.decl.kind) {
                 diagnostics.append(Diagnostic(.error, "\(use.operation)() cannot be used on '\(use.mapName)', a \(map.decl.kind.description) map",
+                                              at: use.range, hints: [problem]))
+            } else if let problem = operation.arityProblem(mapName: use.mapName, kind: map.decl.kind, arguments: use.argumentCount) {
+                diagnostics.append(Diagnostic(.error, "wrong number of arguments to \(use.operation)() for '\(use.mapName)'",
                                               at: use.range, hints: [problem]))
             }
         }

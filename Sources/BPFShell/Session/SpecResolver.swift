@@ -176,7 +176,9 @@ struct SpecResolver {
             target = PerfEventTarget(counter: .software(config: cpuClock), sampling: .frequency(rate), cpus: .all)
         case .interval:
             guard let seconds = DurationParser.seconds(spec.parts[0]), seconds >= 0.0001 else {
-                throw Diagnostic.error("'\(spec.parts[0])' is not an interval", at: spec.range, hint: "for example interval:1s or interval:100ms")
+                throw Diagnostic.error("'\(spec.parts[0])' is not an interval", at: spec.range,
+                                       hint: Double(spec.parts[0]) != nil ? DurationParser.hint(for: spec.parts[0])
+                                           : "for example interval:1s or interval:100ms")
             }
             target = PerfEventTarget(counter: .software(config: cpuClock), sampling: .period(UInt64(seconds * 1e9)), cpus: .one)
         default:

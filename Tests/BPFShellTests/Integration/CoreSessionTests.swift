@@ -75,6 +75,24 @@ struct CoreSessionTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// A keyless counter counts and sums without a key, and prints as one number.
+    @Test func keylessCountersCountExactly() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map calls count")
+        shell.send("map bytes count")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) { count(calls); sum(bytes, 3); } }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        for _ in 0..<321 { _ = getppid() }
+        shell.send("print calls")
+        shell.send("print bytes")
+        #expect(shell.finish() == 0, "stderr: \(shell.errors)")
+        #expect(shell.output.contains("calls: 321\n"), "\(shell.output)")
+        #expect(shell.output.contains("bytes: 963\n"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     /// Known values land in the log2 and linear buckets they belong to.
     @Test func histogramsOfKnownValues() throws {
         try Capabilities.requireBPF()

@@ -20,7 +20,7 @@ struct EveryCommand: ShellCommand {
         let duration = syntax.arguments[0]
         guard let seconds = DurationParser.seconds(duration.text), seconds >= 0.01 else {
             throw Diagnostic.error("'\(duration.text)' is not a duration of at least 10ms", at: duration.range,
-                                   hint: "write 500ms, 1s or 1m")
+                                   hint: DurationParser.hint(for: duration.text))
         }
         self.seconds = seconds
         if syntax.arguments.count == 2 {
@@ -119,5 +119,32 @@ struct SetCommand: ShellCommand {
             try session.resizeRingBuffer(bytes: bytes, at: value.range)
             session.say("ring buffer: \(formatBytes(bytes))")
         }
+    }
+}
+
+/// `echo TEXT`: a line of text (script headers, section titles in notebooks).
+struct EchoCommand: ShellCommand {
+    static let name = "echo"
+    static let summary = "print a line of text (a quoted string is printed without its quotes)"
+    static let usage = "echo TEXT"
+    static let example = "echo \"-- syscalls by process --\""
+
+    let line: String
+
+    init(_ syntax: CommandSyntax) throws {
+        if let block = syntax.block {
+            throw Diagnostic.error("echo takes no { } block", at: block.range, hint: "usage: \(Self.usage)")
+        }
+        let words = syntax.arguments.map { word -> String in
+            let text = word.text
+            guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return text }
+            return String(text.dropFirst().dropLast())
+                .replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\t", with: "\t")
+        }
+        line = words.joined(separator: " ")
+    }
+
+    func execute(in session: Session, cell: Int) throws {
+        session.showText(line + "\n")
     }
 }

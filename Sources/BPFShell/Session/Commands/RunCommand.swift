@@ -15,7 +15,7 @@ struct RunCommand: ShellCommand {
         if let argument = syntax.arguments.first {
             guard let seconds = DurationParser.seconds(argument.text) else {
                 throw Diagnostic.error("'\(argument.text)' is not a duration", at: argument.range,
-                                       hint: "write 500ms, 2s, 1.5s or 1m")
+                                       hint: DurationParser.hint(for: argument.text))
             }
             self.seconds = seconds
         } else {

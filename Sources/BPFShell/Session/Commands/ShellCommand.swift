@@ -25,7 +25,7 @@ enum CommandRegistry {
     static let all: [ShellCommand.Type] = [
         CCommand.self, MapCommand.self, ProbeCommand.self, RunCommand.self, PrintCommand.self, ClearCommand.self,
         ProbesCommand.self, MapsCommand.self, ShowCommand.self, DetachCommand.self, AttachCommand.self,
-        DropCommand.self, EveryCommand.self, SetCommand.self, HistoryCommand.self, SaveCommand.self, LoadCommand.self,
+        DropCommand.self, EveryCommand.self, EchoCommand.self, SetCommand.self, HistoryCommand.self, SaveCommand.self, LoadCommand.self,
         ExportCommand.self, ListCommand.self, InfoCommand.self, FeaturesCommand.self, HelpCommand.self, QuitCommand.self,
     ]
 
@@ -51,14 +51,20 @@ extension CommandSyntax {
     }
 }
 
-/// Parses "500ms", "2s", "1m", "1.5s"; a bare number is seconds.
+/// Parses "500ms", "2s", "1m", "1.5s". A bare number is refused: `run 5` could mean
+/// seconds or milliseconds, and a wrong guess silently measures the wrong thing.
 enum DurationParser {
+    static let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600)]
+
     static func seconds(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * scale }
         }
-        if let value = Double(text), value >= 0 { return value }
         return nil
+    }
+
+    /// The hint for a duration typed without its unit ("5" → "write 5s or 5ms").
+    static func hint(for text: String) -> String {
+        Double(text) != nil ? "a duration needs a unit: write \(text)s or \(text)ms" : "write 500ms, 2s, 1.5s or 1m"
     }
 }
