@@ -9,6 +9,8 @@ public struct Builtin: Sendable {
         case stack
         /// Takes a session map as its first argument.
         case mapOperation(MapOperation)
+        /// Reads or compares strings.
+        case string
         /// Sends text to the shell.
         case output
     }
@@ -100,8 +102,34 @@ public struct Builtin: Sendable {
                 lhist(m, v) bpfsh_slot_add(&(m), bpfsh_linear_slot((s64)(v), bpfsh_lhist_min_##m, \\
                     bpfsh_lhist_max_##m, bpfsh_lhist_step_##m, bpfsh_lhist_last_##m))
                 """),
+        // str_t is declared by each unit with the session's `set strlen` (64 by default).
+        Builtin(name: "str", signature: "str(pointer[, length])", returns: "str_t",
+                summary: "a NUL-terminated string read safely from a user or kernel pointer, or a tracepoint's __data_loc field",
+                example: "count(files, str(args->filename));", role: .string,
+                macro: "str(...) bpfsh_by_arity2(__VA_ARGS__, bpfsh_str_n, bpfsh_str_1)(__VA_ARGS__)",
+                helpers: ["#define bpfsh_str_1(x) bpfsh_str_n(x, sizeof(str_t))",
+                          """
+                          #define bpfsh_str_n(x, n) ({ str_t ___s; __builtin_memset(&___s, 0, sizeof(___s)); \
+                              __auto_type ___x = (x); u32 ___n = (n) < sizeof(___s.str) ? (n) : sizeof(___s.str); \
+                              _Static_assert(__builtin_types_compatible_p(typeof(___x), bpfsh_data_loc_t) || sizeof(___x) == 8, \
+                                             "str() takes a pointer (or a u64 holding one) or a __data_loc field"); \
+                              if (__builtin_types_compatible_p(typeof(___x), bpfsh_data_loc_t)) \
+                                  bpf_probe_read_kernel_str(___s.str, ___n, \
+                                      (const char *)bpfsh_ctx + (*(const u32 *)(void *)&___x & 0xffff)); \
+                              else \
+                                  bpfsh_read_any_str(___s.str, ___n, (const void *)*(const unsigned long *)(void *)&___x); \
+                              ___s; })
+                          """]),
+        Builtin(name: "streq", signature: "streq(text, \"literal\")", returns: "int",
+                summary: "whether a str_t or comm_t equals a string literal (bounded, verifier-safe)",
+                example: "if (streq(comm(), \"bash\")) count(calls);", role: .string,
+                macro: "streq(a, literal) ({ __auto_type ___t = (a); bpfsh_text_starts(___t.str, sizeof(___t.str), literal, sizeof(literal)); })"),
+        Builtin(name: "strprefix", signature: "strprefix(text, \"literal\")", returns: "int",
+                summary: "whether a str_t or comm_t starts with a string literal",
+                example: "if (strprefix(str(args->filename), \"/etc/\")) count(etc);", role: .string,
+                macro: "strprefix(a, literal) ({ __auto_type ___t = (a); bpfsh_text_starts(___t.str, sizeof(___t.str), literal, sizeof(literal) - 1); })"),
         Builtin(name: "print", signature: "print(fmt, ...)", returns: "",
-                summary: "format in the kernel (bpf_snprintf) and stream to the shell; at most 3 arguments",
+                summary: "format in the kernel (bpf_snprintf) and stream to the shell; up to 12 values; str_t and comm_t print with %s",
                 example: "print(\"%s opens %s\\n\", comm().str, args->filename);", role: .output, macro: nil),
     ]
 
@@ -138,6 +166,7 @@ public struct Builtin: Sendable {
             "/* The third (fourth) argument names the macro for two (three) arguments or for one fewer. */",
             "#define bpfsh_by_arity2(_1, _2, name, ...) name",
             "#define bpfsh_by_arity3(_1, _2, _3, name, ...) name",
+            "#define bpfsh_by_arity13(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, name, ...) name",
         ]
         return (dispatch + all.flatMap { builtin in builtin.helpers + (builtin.macro.map { ["#define " + $0] } ?? []) })
             .joined(separator: "\n")

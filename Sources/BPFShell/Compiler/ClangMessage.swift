@@ -26,11 +26,20 @@ public struct ClangMessage: Equatable, Sendable {
             default: continue
             }
             let file = String(parts[0])
-            messages.append(ClangMessage(severity: severity, message: parts[4].trimmingCharacters(in: .whitespaces),
+            messages.append(ClangMessage(severity: severity, message: plainMessage(parts[4].trimmingCharacters(in: .whitespaces)),
                                          file: file,
                                          line: lineNumber, column: column))
         }
         return messages
+    }
+
+    /// bpfsh's own checks are static assertions whose text is the message: drop clang's
+    /// "static assertion failed due to requirement '…':" wrapper around it.
+    static func plainMessage(_ message: String) -> String {
+        guard message.hasPrefix("static assertion failed") else { return message }
+        if let quoted = message.range(of: "': ", options: .backwards) { return String(message[quoted.upperBound...]) }
+        if let colon = message.range(of: "failed: ") { return String(message[colon.upperBound...]) }
+        return message
     }
 }
 

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 12
+    static let version = 13
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -41,6 +41,45 @@ enum Prelude {
     } bpfsh_counters SEC(".maps");
 
     typedef struct { char str[16]; } comm_t;
+
+    /* A tracepoint's __data_loc field: the low 16 bits are the offset of the data in the
+       record, the high 16 its length. Its own type, so str() can tell it from a pointer
+       and using it as a pointer is an error that bpfsh explains. */
+    typedef struct { u32 loc; } bpfsh_data_loc_t;
+
+    /* A value as bpf_snprintf takes it: widened to u64, sign-extended when signed. */
+    static __always_inline u64 bpfsh_scalar_u64(const void *p, u32 size, int is_signed)
+    {
+        switch (size) {
+        case 1: return is_signed ? (u64)(s64)*(const s8 *)p : *(const u8 *)p;
+        case 2: return is_signed ? (u64)(s64)*(const s16 *)p : *(const u16 *)p;
+        case 4: return is_signed ? (u64)(s64)*(const s32 *)p : *(const u32 *)p;
+        default: return *(const u64 *)p;
+        }
+    }
+    #define bpfsh_is_signed(v) _Generic((v), signed char: 1, short: 1, int: 1, long: 1, long long: 1, default: 0)
+
+    /* A string from memory whose side is unknown: user first (syscall arguments, uprobes),
+       then kernel. x86-64 address spaces do not overlap, so the wrong side fails at once. */
+    static __always_inline long bpfsh_read_any_str(char *dst, u32 size, const void *src)
+    {
+        long n = bpf_probe_read_user_str(dst, size, src);
+        if (n < 0)
+            n = bpf_probe_read_kernel_str(dst, size, src);
+        return n;
+    }
+
+    /* Bounded comparisons of a string struct (str_t, comm_t) with a literal: the loop
+       bound is the literal's size, a constant the compiler unrolls. */
+    static __always_inline int bpfsh_text_starts(const char *text, u32 capacity, const char *literal, u32 length)
+    {
+        if (length > capacity)
+            return 0;
+        for (u32 i = 0; i < length && i < 256; i++)
+            if (text[i] != literal[i])
+                return 0;
+        return 1;
+    }
 
     /* Stack ids from the session's stack map; printed as symbolized frames. */
     typedef struct { s32 kstack_id; } kstack_t;
@@ -141,18 +180,46 @@ enum Prelude {
         return BPF_RB_NO_WAKEUP;
     }
 
-    /* print(): formatted in the kernel by bpf_snprintf into a ring buffer record. */
-    #define print(fmt, args...) ({ \\
-        struct bpfsh_event *___e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0); \\
-        if (___e) { \\
-            ___e->probe = bpfsh_probe_id; \\
-            long ___n = BPF_SNPRINTF(___e->text, sizeof(___e->text), fmt, ##args); \\
-            ___e->length = ___n > 0 ? (u32)___n : 0; \\
-            bpf_ringbuf_submit(___e, bpfsh_wakeup_flags()); \\
-        } else { \\
-            bpfsh_counter_add(\(lostEventsSlot), 1); \\
-        } })
+    /* print(): formatted in the kernel by bpf_snprintf into a ring buffer record. Each
+       argument is kept in a local of its own (so a string struct's bytes live until the
+       call) and passed as bpf_snprintf wants it: str_t and comm_t as the address of
+       their text, numbers and pointers as they are. */
+    static __always_inline void bpfsh_print_record(const char *fmt, u32 fmt_size, u64 *data, u32 data_size)
+    {
+        struct bpfsh_event *e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0);
+        if (!e) {
+            bpfsh_counter_add(\(lostEventsSlot), 1);
+            return;
+        }
+        e->probe = bpfsh_probe_id;
+        long n = bpf_snprintf(e->text, sizeof(e->text), fmt, data, data_size);
+        e->length = n > 0 ? (u32)n : 0;
+        bpf_ringbuf_submit(e, bpfsh_wakeup_flags());
+    }
+    #define bpfsh_is_text(v) (__builtin_types_compatible_p(typeof(v), str_t) || \\
+        __builtin_types_compatible_p(typeof(v), comm_t))
+    #define bpfsh_print_arg(v) __builtin_choose_expr(bpfsh_is_text(v), (u64)(unsigned long)(void *)&(v), \\
+        bpfsh_scalar_u64(&(v), sizeof(v), bpfsh_is_signed(v)))
+    #define bpfsh_print_keep(i, v) __auto_type ___a##i = (v); \\
+        _Static_assert(bpfsh_is_text(___a##i) || sizeof(___a##i) <= 8, \\
+                       "print() arguments are numbers, pointers, str_t or comm_t"); \\
+        _Static_assert(!__builtin_types_compatible_p(typeof(___a##i), bpfsh_data_loc_t), \\
+                       "a __data_loc field is a string in the tracepoint record: print it with str(args->FIELD)");
+    \(printArityMacros)
+    #define print(...) bpfsh_by_arity13(__VA_ARGS__, bpfsh_print12, bpfsh_print11, bpfsh_print10, bpfsh_print9, \\
+        bpfsh_print8, bpfsh_print7, bpfsh_print6, bpfsh_print5, bpfsh_print4, bpfsh_print3, bpfsh_print2, \\
+        bpfsh_print1, bpfsh_print0)(__VA_ARGS__)
     """
+
+    /// bpfsh_printN(fmt, a0 … aN-1) for N = 0…12 (bpf_snprintf takes at most 12 values).
+    static let printArityMacros: String = (0...12).map { count -> String in
+        let names = (0..<count).map { "a\($0)" }
+        let keep = names.enumerated().map { "bpfsh_print_keep(\($0.offset), \($0.element)) " }.joined()
+        let values = (0..<count).map { "bpfsh_print_arg(___a\($0))" }.joined(separator: ", ")
+        let call = count == 0 ? "bpfsh_print_record(___fmt, sizeof(___fmt), 0, 0);"
+            : "u64 ___p[\(count)] = { \(values) }; bpfsh_print_record(___fmt, sizeof(___fmt), ___p, sizeof(___p));"
+        return "#define bpfsh_print\(count)(\((["fmt"] + names).joined(separator: ", "))) ({ static const char ___fmt[] = fmt; \(keep)\(call) })"
+    }.joined(separator: "\n")
 
     static let constants: String = {
         let table: [(String, Int)] = [

@@ -83,7 +83,11 @@ public struct TracepointFormat: Equatable, Sendable {
     }
 
     public var fieldSummary: [String] {
-        fields.filter { !$0.name.hasPrefix("common_") }.map { cType($0) }
+        fields.filter { !$0.name.hasPrefix("common_") }.map { field in
+            field.declaration.hasPrefix("__data_loc")
+                ? "char \(field.name)[];   // a __data_loc string: read it with str(args->\(field.name))"
+                : cType(field) + ";"
+        }
     }
 
     private func naturalAlignment(_ field: Field) -> Int {
@@ -96,8 +100,8 @@ public struct TracepointFormat: Equatable, Sendable {
     func cType(_ field: Field) -> String {
         let declaration = field.declaration
         if declaration.hasPrefix("__data_loc") {
-            // The low 16 bits are the offset of the data in the record, the high 16 its length.
-            return "u32 __data_loc_\(field.name)"
+            // Offset and length of the data in the record: read it with str(args->NAME).
+            return "bpfsh_data_loc_t \(field.name)"
         }
         if isArray(field) {
             let element = declaration.split(separator: "[").first.map {

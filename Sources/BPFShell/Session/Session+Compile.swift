@@ -42,6 +42,9 @@ extension Session {
         if message.message.hasPrefix("redefinition of") {
             diagnostic.hints = ["the kernel's types (vmlinux.h) are in scope in every probe: pick another name"]
         }
+        if message.message.contains("bpfsh_data_loc_t") {
+            diagnostic.hints = ["a __data_loc field is a string kept in the tracepoint record: read it with str(args->FIELD)"]
+        }
         if message.message.contains("call to undeclared function") {
             diagnostic.hints = ["built-ins: " + Builtin.synopsis, "'help builtins' describes each"]
         }

@@ -58,6 +58,18 @@ extension Session {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The size of str_t from now on. Maps keyed or valued by str_t keep the size they
+    /// were made with, so probes using them would no longer fit: refuse and name them.
+    func setStringLength(_ length: Int, at range: SourceRange) throws {
+        let holders = maps.filter { [$0.keyType, $0.valueType].contains { $0.displayName.contains("str_t") } }
+        guard holders.isEmpty || length == stringLength else {
+            throw Diagnostic.error("maps holding str_t were made with strlen \(stringLength): "
+                                       + holders.map(\.decl.name).joined(separator: ", "), at: range,
+                                   hint: "set strlen before declaring them, or declare new maps after it")
+        }
+        stringLength = length
+    }
+
     /// A new ring buffer for print(); only while no probe holds the old one.
     func resizeRingBuffer(bytes: Int, at range: SourceRange) throws {
         guard probes.isEmpty else {

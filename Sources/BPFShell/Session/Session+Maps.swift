@@ -14,7 +14,7 @@ extension Session {
         }
         let runtime = try runtime()
         let definition = MapDefinition(decl: decl, id: nextMapID)
-        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition])
+        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition], stringLength: stringLength)
         let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
         let created = try withKernelErrors(at: range) {
             try backend.createMap(named: decl.name, id: nextMapID, from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
@@ -32,7 +32,7 @@ extension Session {
         cBlockCells.append(cell)
         defer { if cBlocks.count < cBlockCells.count { cBlockCells.removeLast() } }
         // The map unit checks the new block compiles on top of everything declared so far.
-        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition))
+        let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks + [code], maps: maps.map(\.definition), stringLength: stringLength)
         _ = try compile(unit, runtime: runtime, fallback: range, what: "the c block")
         cBlocks.append(code)
     }

@@ -41,7 +41,7 @@ extension Session {
         let scanner = BodyScanner(body)
         let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
-                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition))
+                                          cBlocks: cBlocks, maps: usedMaps.map(\.definition), stringLength: stringLength)
         let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
         return CompiledProbe(name: name, points: points, unit: unit, object: object, maps: usedMaps)
     }
@@ -114,6 +114,12 @@ extension Session {
                 diagnostics.append(Diagnostic(.error, "wrong number of arguments to \(use.operation)() for '\(use.mapName)'",
                                               at: use.range, hints: [problem]))
             }
+        }
+        let bytes = Array(body.text.utf8)
+        for problem in PrintCheck.problems(in: body.text) {
+            diagnostics.append(Diagnostic(.error, problem.message,
+                                          at: BodyScanner.range(of: problem.offset, length: problem.length, in: bytes, block: body),
+                                          hints: [problem.hint]))
         }
         if !diagnostics.isEmpty { throw DiagnosticList(diagnostics) }
     }

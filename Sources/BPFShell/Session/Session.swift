@@ -58,6 +58,8 @@ public final class Session {
     var maps: [SessionMap] = []
     var probes: [AttachedProbe] = []
     var nextMapID = 1
+    /// The size of str_t in probes and maps made from now on (`set strlen N`).
+    var stringLength = CUnitBuilder.defaultStringLength
     var nextProbeNumber = 1
     var lastVerifierLog: String?
     public private(set) var history: [HistoryEntry] = []

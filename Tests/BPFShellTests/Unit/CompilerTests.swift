@@ -44,7 +44,7 @@ import Testing
         #expect(declaration.contains("char __pad_0[8];"))
         #expect(declaration.contains("char prev_comm[16];"))
         #expect(declaration.contains("s32 prev_pid;"))
-        #expect(declaration.contains("u32 __data_loc_name;"))
+        #expect(declaration.contains("bpfsh_data_loc_t name;"))
     }
 }
 
@@ -140,5 +140,35 @@ import Testing
         let unit = CUnitBuilder.probeUnit(points: [CUnitTests.point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                           cBlocks: [], maps: maps)
         #expect(try compiler.compile(unit).elf.count > 0)
+    }
+}
+
+/// print()'s format against bpf_snprintf and its arguments, before clang sees it.
+@Suite struct PrintCheckTests {
+    @Test func acceptsWhatBPFSnprintfDoes() {
+        #expect(PrintCheck.problems(in: #" print("%s %d %lu %llx %c %% %5d %-3s %p %pK\n", comm(), 1, 2, 3, 65, 4, str(p), p, p); "#).isEmpty)
+        #expect(PrintCheck.problems(in: #" print("no values\n"); x.print("%d"); "#).isEmpty)
+    }
+
+    @Test func countsAndTypes() {
+        let problems = PrintCheck.problems(in: #"print("%d %s\n", pid()); print("%d", comm()); print("%s", nsecs());"#)
+        #expect(problems.map(\.message) == [
+            "print() format has 2 conversions but 1 value follows",
+            "'%d' formats a number, but comm() (comm_t) is text",
+            "'%s' formats text, but nsecs() (u64) is a number",
+        ])
+        #expect(problems[1].offset == 37 && problems[1].length == 6)
+    }
+
+    @Test func unsupportedConversionsNameWhatWorks() {
+        let problems = PrintCheck.problems(in: #"print("%.3s %f %o\n", a, b, c);"#)
+        #expect(problems.map(\.message) == [
+            "print() cannot format '%.3s': bpf_snprintf has no precision ('.N')",
+            "print() cannot format '%f': BPF has no floating point",
+            "print() cannot format '%o': bpf_snprintf does not know this conversion",
+        ])
+        #expect(problems.first?.hint.hasPrefix("bpf_snprintf supports %d") == true)
+        let many = PrintCheck.problems(in: #"print("%d%d%d%d%d%d%d%d%d%d%d%d%d", 1,2,3,4,5,6,7,8,9,10,11,12,13);"#)
+        #expect(many.first?.message == "print() takes at most 12 values; this one has 13")
     }
 }

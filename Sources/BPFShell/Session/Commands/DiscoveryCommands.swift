@@ -88,7 +88,7 @@ struct InfoCommand: ShellCommand {
             switch point.context {
             case let .tracepoint(format):
                 lines.append("  args (struct \(format.structName) *):")
-                for field in format.fieldSummary { lines.append("    \(field);") }
+                for field in format.fieldSummary { lines.append("    \(field)") }
             case .rawTracepoint:
                 lines.append("  ctx (struct bpf_raw_tracepoint_args *): arg0 … arg11 (u64)")
             case let .typed(parameters, result):

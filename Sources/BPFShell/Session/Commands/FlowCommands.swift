@@ -63,11 +63,12 @@ struct EveryCommand: ShellCommand {
     }
 }
 
-/// `set output json|text`, `set ringbuf SIZE`.
+/// `set output json|text`, `set ringbuf SIZE`, `set strlen N`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe)"
-    static let usage = "set output text|json | set ringbuf SIZE"
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes)"
+    static let usage = "set output text|json | set ringbuf SIZE | set strlen N"
+    static let settings = ["output", "ringbuf", "strlen"]
     static let example = "set output json"
 
     let setting: Token
@@ -87,9 +88,15 @@ struct SetCommand: ShellCommand {
                 throw Diagnostic.error("'\(value.text)' is not a ring buffer size between 4K and 1G", at: value.range,
                                        hint: "for example: set ringbuf 16M")
             }
+        case "strlen":
+            guard let length = Int(value.text), (1...CUnitBuilder.maximumStringLength).contains(length) else {
+                throw Diagnostic.error("'\(value.text)' is not a string length from 1 to \(CUnitBuilder.maximumStringLength)",
+                                       at: value.range, hint: "for example: set strlen 128")
+            }
         default:
             throw Diagnostic(.error, "unknown setting '\(setting.text)'", at: setting.range,
-                             hints: [Suggestions.hint(for: setting.text, in: ["output", "ringbuf"]) ?? "settings: output, ringbuf"])
+                             hints: [Suggestions.hint(for: setting.text, in: Self.settings)
+                                        ?? "settings: " + Self.settings.joined(separator: ", ")])
         }
     }
 
@@ -114,6 +121,10 @@ struct SetCommand: ShellCommand {
         case "output":
             session.outputFormat = Session.OutputFormat(rawValue: value.text) ?? .text
             session.say("output: \(value.text)")
+        case "strlen":
+            guard let length = Int(value.text) else { return }
+            try session.setStringLength(length, at: value.range)
+            session.say("strlen: \(length) (str() in probes and maps made from now on)")
         default:
             guard let bytes = Self.bytes(value.text) else { return }
             try session.resizeRingBuffer(bytes: bytes, at: value.range)

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// str(), str_t keys, streq/strprefix and print("%s") against the running kernel:
+/// a user pointer (sys_enter_openat's filename) and a __data_loc field
+/// (sched_process_exec's filename).
+@Suite(.serialized, .needsBPF)
+struct StringTests {
+    let pid = getpid()
+
+    @Test func opensCountedByPath() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-str-\(pid).txt").path
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let shell = try ShellProcess()
+        shell.send("map files count<str_t>")
+        shell.send("probe tracepoint:syscalls:sys_enter_openat { if (pid() == \(pid)) { count(files, str(args->filename)); "
+                   + "if (strprefix(str(args->filename), \"/tmp/bpfsh-str-\")) print(\"%s opened %s\\n\", comm(), str(args->filename)); } }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        for _ in 0..<7 { try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).close() }
+        shell.send("run 200ms")
+        shell.send("print files")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let row = shell.output.split(separator: "\n").first { $0.hasPrefix(path + " ") }
+        #expect(row?.split(separator: " ").last == "7", "\(shell.output)")
+        #expect(shell.output.components(separatedBy: " opened \(path)\n").count - 1 == 7, "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    @Test func execsCountedByTheirDataLocFilename() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess(arguments: ["--json"])
+        shell.send("map execs count<str_t>")
+        shell.send("probe tracepoint:sched:sched_process_exec { if (streq(comm(), \"true\")) count(execs, str(args->filename)); }")
+        #expect(shell.waitForOutput("\"probe\":\"p1\""), "\(shell.output)")
+        for _ in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/true")
+            try process.run()
+            process.waitUntilExit()
+        }
+        shell.send("print execs")
+        #expect(shell.finish() == 0, "\(shell.output)")
+        let map = shell.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["type"] as? String == "map" }
+        let rows = map?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.first?["key"] as? String == "/bin/true" && rows.first?["value"] as? Int == 3,
+                "a str_t key is text in JSON: \(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+}
