@@ -47,6 +47,12 @@ public struct Builtin: Sendable {
         Builtin(name: "comm", signature: "comm()", returns: "comm_t", summary: "the task's name (a struct usable as a key)",
                 example: "count(calls, comm());", role: .context,
                 macro: "comm() ({ comm_t ___c; bpf_get_current_comm(___c.str, sizeof(___c.str)); ___c; })"),
+        // The probe's number comes from .rodata at load; the point's index is defined
+        // around each generated function.
+        Builtin(name: "probe_name", signature: "probe_name()", returns: "probe_t",
+                summary: "the point the event came from (a key printed as its name, e.g. tracepoint:syscalls:sys_enter_openat)",
+                example: "count(calls, probe_name());", role: .context,
+                macro: "probe_name() ((probe_t){ .id = (bpfsh_probe_id << 16) | bpfsh_point_index })"),
         // bpfsh_ctx is the program's context, set by each generated function. The stack maps
         // are declared only in units that use them (each map costs megabytes). The pid is
         // recorded so the shell can read /proc/PID/maps while the process lives.

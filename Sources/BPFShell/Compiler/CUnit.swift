@@ -122,18 +122,18 @@ public enum CUnitBuilder {
             case let .tracepoint(format):
                 writer.emit("int \(function)(struct \(format.structName) *args)")
                 writer.emit("{")
-                emitBody(body, context: "args", into: &writer)
+                emitBody(body, context: "args", point: index, into: &writer)
                 writer.emit("}")
             case .rawTracepoint:
                 writer.emit("int \(function)(struct bpf_raw_tracepoint_args *ctx)")
                 writer.emit("{")
-                emitMacros((0..<12).map { ("arg\($0)", "(ctx->args[\($0)])") }, into: &writer) { emitBody(body, into: &$0) }
+                emitMacros((0..<12).map { ("arg\($0)", "(ctx->args[\($0)])") }, into: &writer) { emitBody(body, point: index, into: &$0) }
                 writer.emit("}")
             case let .typed(parameters, result):
                 let list = [function] + parameters.map(\.declaration) + (result.map { [$0.declaration] } ?? [])
                 writer.emit("int BPF_PROG(\(list.joined(separator: ", ")))")
                 writer.emit("{")
-                emitBody(body, into: &writer)
+                emitBody(body, point: index, into: &writer)
                 writer.emit("}")
             case let .registers(isReturn, parameters):
                 // BPF_KPROBE names and types up to five parameters; beyond, arg0… still work.
@@ -143,18 +143,18 @@ public enum CUnitBuilder {
                     writer.emit("int \(function)(struct pt_regs *ctx)")
                 }
                 writer.emit("{")
-                emitMacros(registerArguments(isReturn: isReturn), into: &writer) { emitBody(body, into: &$0) }
+                emitMacros(registerArguments(isReturn: isReturn), into: &writer) { emitBody(body, point: index, into: &$0) }
                 writer.emit("}")
             case .perfEvent:
                 writer.emit("int \(function)(struct bpf_perf_event_data *ctx)")
                 writer.emit("{")
-                emitBody(body, into: &writer)
+                emitBody(body, point: index, into: &writer)
                 writer.emit("}")
             case .usdt:
                 writer.emit("int \(function)(struct pt_regs *ctx)")
                 writer.emit("{")
                 let arguments = (0..<12).map { ("arg\($0)", "({ long ___v = 0; bpf_usdt_arg(ctx, \($0), &___v); ___v; })") }
-                emitMacros(arguments, into: &writer) { emitBody(body, into: &$0) }
+                emitMacros(arguments, into: &writer) { emitBody(body, point: index, into: &$0) }
                 writer.emit("}")
             }
         }
@@ -218,7 +218,10 @@ public enum CUnitBuilder {
     /// shell can flip it without touching the user's globals.
     public static let enabledSection = ".data.bpfsh"
 
-    private static func emitBody(_ body: UserCode, context: String = "ctx", into writer: inout CWriter) {
+    private static func emitBody(_ body: UserCode, context: String = "ctx", point: Int, into writer: inout CWriter) {
+        // probe_name() reads which of the probe's points this function serves.
+        writer.emit("#define bpfsh_point_index \(point)")
+        defer { writer.emit("#undef bpfsh_point_index") }
         // Checked first: `detach` and `drop` flip it to stop the probe at once, then
         // destroy links off the prompt (that waits for an RCU grace period).
         writer.emit("    if (!*(volatile int *)&bpfsh_enabled)")

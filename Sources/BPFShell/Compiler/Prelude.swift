@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 13
+    static let version = 14
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -41,6 +41,9 @@ enum Prelude {
     } bpfsh_counters SEC(".maps");
 
     typedef struct { char str[16]; } comm_t;
+
+    /* probe_name(): which point of a probe the event came from; the shell names it. */
+    typedef struct { u32 id; } probe_t;
 
     /* A tracepoint's __data_loc field: the low 16 bits are the offset of the data in the
        record, the high 16 its length. Its own type, so str() can tell it from a pointer

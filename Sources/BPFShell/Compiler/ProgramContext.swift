@@ -120,4 +120,10 @@ public struct AttachPoint: Equatable, Sendable {
     }
 
     public var description: String { label }
+
+    /// The struct a tracepoint body's `args` points to (nil for other kinds).
+    public var recordStructName: String? {
+        if case let .tracepoint(format) = context { return format.structName }
+        return nil
+    }
 }

@@ -11,6 +11,9 @@ public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
     case array([Value])
     /// A kernel or user stack: its id in the stack map and, once resolved, its frames.
     case stack(StackTrace)
+    /// A number that names something only the session knows (probe_name()'s point),
+    /// and, once resolved, that name.
+    case symbol(SymbolReference, name: String?)
 
     public struct Member: Equatable, Sendable {
         public var name: String
@@ -35,6 +38,7 @@ public indirect enum Value: Equatable, Sendable, CustomStringConvertible {
             return "{ " + members.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + " }"
         case let .array(values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
         case let .stack(stack): return stack.frames.joined(separator: "; ")
+        case let .symbol(reference, name): return name ?? reference.fallbackName
         }
     }
 
@@ -71,9 +75,24 @@ public struct StackTrace: Equatable, Sendable {
     }
 }
 
-/// Turns stack ids into symbolized frames (implemented against the kernel's stack map).
+/// What a symbolic value refers to.
+public enum SymbolReference: Equatable, Sendable {
+    /// probe_name(): the probe's number in the high 16 bits, the point's index below.
+    case probePoint(UInt32)
+
+    /// How it reads when the session cannot name it.
+    var fallbackName: String {
+        switch self {
+        case let .probePoint(id): return "probe \(id >> 16) point \(id & 0xffff)"
+        }
+    }
+}
+
+/// Turns stack ids into symbolized frames (implemented against the kernel's stack map),
+/// and symbolic values into names.
 public protocol StackResolver {
     func frames(for stack: StackTrace) -> [String]
+    func name(of reference: SymbolReference) -> String?
 }
 
 extension Value {
@@ -83,6 +102,8 @@ extension Value {
         case var .stack(stack):
             stack.frames = resolver.frames(for: stack)
             return .stack(stack)
+        case let .symbol(reference, _):
+            return .symbol(reference, name: resolver.name(of: reference))
         case let .record(members):
             return .record(members.map { Member($0.name, $0.value.resolvingStacks(resolver)) })
         case let .array(values):

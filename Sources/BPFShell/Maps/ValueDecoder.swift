@@ -46,6 +46,8 @@ public enum ValueDecoder {
         case .named("ustack_t", _):
             return .stack(StackTrace(isUser: true, id: Int32(truncatingIfNeeded: signExtend(loadInteger(buffer, offset: offset, size: 4), size: 4)),
                                      pid: UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset + 4, size: 4))))
+        case .named("probe_t", _):
+            return .symbol(.probePoint(UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset, size: 4))), name: nil)
         case let .named(_, inner):
             return decode(buffer, offset: offset, type: inner)
         case let .opaque(size):

@@ -107,6 +107,7 @@ public struct JSONRenderer {
         case let .record(members): return .object(members.map { ($0.name, json($0.value)) })
         case let .array(values): return .array(values.map(json))
         case let .stack(stack): return .array(stack.frames.map { .string($0) })
+        case .symbol: return .string(value.description)
         }
     }
 

@@ -73,6 +73,13 @@ public enum CommandParser {
             let byte = bytes[index]
             let next = index + 1 < bytes.count ? bytes[index + 1] : nil
             let depthBefore = lexer.depth
+            // `sys_enter_open{,at}`: a brace group inside a word is a spec's alternatives,
+            // not a block (shell-style brace expansion; the block's '{' follows a space).
+            if byte == UInt8(ascii: "{"), depthBefore == 0, blockOpen == nil, block == nil, wordStart != nil,
+               let close = Self.braceGroupEnd(bytes, openAt: index) {
+                index = close + 1
+                continue
+            }
             let (isCode, skip) = lexer.feed(byte, next: next)
             if depthBefore > 0 || blockOpen != nil {
                 // Inside a block: only watch for the brace that closes it.
@@ -120,6 +127,25 @@ public enum CommandParser {
         _ = segmentStart
         finishSegment(at: bytes.count)
         return diagnostics.isEmpty ? .complete(commands) : .failed(diagnostics)
+    }
+
+    /// The `}` of a brace group such as `{,at}` or `{read,write}` opened at `open`: only
+    /// name characters, wildcards and commas inside, at least one comma, on one line.
+    static func braceGroupEnd(_ bytes: [UInt8], openAt open: Int) -> Int? {
+        var index = open + 1
+        var hasComma = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "}") { return hasComma ? index : nil }
+            if byte == UInt8(ascii: ",") {
+                hasComma = true
+            } else if !(BodyScanner.isIdentifierStart(byte) || BodyScanner.isDigit(byte) || byte == UInt8(ascii: "*")
+                        || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")) {
+                return nil
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Where the `{` that is still open at the end of `text` was typed.

@@ -20,6 +20,45 @@ public struct ProbeSpec: Equatable, Sendable, CustomStringConvertible {
         parts.contains { $0.contains("*") || $0.contains("?") }
     }
 
+    /// `a{b,c}d{e,f}` → abe, abf, ace, acf (shell brace expansion, one level per group).
+    public static func expandBraces(_ text: String) -> [String] {
+        guard let open = text.firstIndex(of: "{"), let close = text[open...].firstIndex(of: "}") else { return [text] }
+        let prefix = String(text[..<open])
+        let alternatives = text[text.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+        let rest = expandBraces(String(text[text.index(after: close)...]))
+        return alternatives.flatMap { alternative in rest.map { prefix + alternative + $0 } }
+    }
+
+    /// A comma-separated list of specs, each expanded: `tracepoint:syscalls:sys_enter_open{,at}, tp_btf:sched_switch`.
+    /// Ranges point at the piece of the list each spec came from.
+    public static func parseList(_ tokens: [Token]) throws(Diagnostic) -> [ProbeSpec] {
+        var specs: [ProbeSpec] = []
+        for token in tokens {
+            var pieceStart = 0
+            var depth = 0
+            let characters = Array(token.text)
+            for index in 0...characters.count {
+                let isEnd = index == characters.count
+                if !isEnd {
+                    if characters[index] == "{" { depth += 1 }
+                    if characters[index] == "}" { depth -= 1 }
+                    guard characters[index] == ",", depth == 0 else { continue }
+                }
+                let piece = String(characters[pieceStart..<index])
+                defer { pieceStart = index + 1 }
+                if piece.isEmpty { continue }
+                let range = SourceRange(line: token.range.start.line, column: token.range.start.column + pieceStart,
+                                        length: piece.count)
+                for expanded in expandBraces(piece) {
+                    var spec = try parse(Token(expanded, range))
+                    spec.range = range
+                    specs.append(spec)
+                }
+            }
+        }
+        return specs
+    }
+
     public static func parse(_ token: Token) throws(Diagnostic) -> ProbeSpec {
         let text = token.text
         guard let colon = text.firstIndex(of: ":") else {

@@ -3,7 +3,10 @@ import Foundation
 extension Session {
     /// Compiles a unit, turning clang's complaints into diagnostics on the user's cells.
     /// Errors clang places in generated code are pinned to `fallback` (the spec or declaration).
-    func compile(_ unit: GeneratedUnit, runtime: Runtime, fallback: SourceRange?, what: String) throws -> CompiledObject {
+    /// `points` are the probe's attach points: one body compiled against several record
+    /// types can fail at some of them only, which is said once, naming them.
+    func compile(_ unit: GeneratedUnit, runtime: Runtime, fallback: SourceRange?, what: String,
+                 points: [AttachPoint] = []) throws -> CompiledObject {
         do {
             let compiled = try runtime.compiler.compile(unit)
             for warning in compiled.warnings where warning.severity == .warning {
@@ -13,14 +16,44 @@ extension Session {
             }
             return compiled
         } catch let failure as CompileFailure {
-            var diagnostics = failure.messages.filter { $0.severity == .error }
-                .compactMap { diagnostic(for: $0, fallback: fallback, what: what) }
+            var diagnostics: [Diagnostic] = []
+            var missingFields: [String: (diagnostic: Diagnostic, points: [String])] = [:]
+            for message in failure.messages where message.severity == .error {
+                guard var diagnostic = diagnostic(for: message, fallback: fallback, what: what) else { continue }
+                if points.count > 1, let (field, structName) = Self.missingField(message.message),
+                   let point = points.first(where: { $0.recordStructName == structName }) {
+                    let key = "\(field)@\(message.line):\(message.column)"
+                    if missingFields[key] == nil {
+                        diagnostic.message = "'\(field)' is not a field at every point of this probe"
+                        diagnostics.append(diagnostic)
+                        missingFields[key] = (diagnostic, [])
+                    }
+                    missingFields[key]?.points.append(point.label)
+                    continue
+                }
+                // One body compiled for several points repeats each error per point: say it once.
+                if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+            }
+            for (_, missing) in missingFields {
+                guard let index = diagnostics.firstIndex(of: missing.diagnostic) else { continue }
+                let list = missing.points.prefix(4).joined(separator: ", ") + (missing.points.count > 4 ? ", …" : "")
+                diagnostics[index].message += ": \(missing.points.count) of \(points.count) lack it (\(list))"
+                diagnostics[index].hints = ["every point of a probe runs the same body: use the fields they share ('info SPEC' lists them), or split the probe"]
+            }
             if diagnostics.isEmpty {
                 diagnostics = [Diagnostic(.error, "clang could not compile \(what)", at: fallback,
                                           details: failure.output.split(separator: "\n").prefix(20).map(String.init))]
             }
             throw DiagnosticList(Array(diagnostics.prefix(5)))
         }
+    }
+
+    /// ("flags", "bpfsh_tp_syscalls__sys_enter_open") from clang's "no member named 'flags'
+    /// in 'struct bpfsh_tp_syscalls__sys_enter_open'".
+    static func missingField(_ message: String) -> (String, String)? {
+        let parts = message.components(separatedBy: "'")
+        guard message.hasPrefix("no member named '"), parts.count >= 4, parts[3].hasPrefix("struct ") else { return nil }
+        return (parts[1], String(parts[3].dropFirst("struct ".count)))
     }
 
     private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {

@@ -46,7 +46,8 @@ extension Session {
 
     /// Symbolizes stacks the session's probes recorded.
     func stackSymbolizer() -> StackResolver {
-        StackSymbolizer(addresses: { [backend] id in backend.stackAddresses(id: id) }, kernel: kernelSymbols) { [weak self] pid in
+        StackSymbolizer(addresses: { [backend] id in backend.stackAddresses(id: id) }, kernel: kernelSymbols,
+                        pointLabels: pointLabels) { [weak self] pid in
             self?.processMaps[pid] ?? ProcessMaps(pid: pid)
         }
     }

@@ -26,7 +26,7 @@ extension Session {
     }
 
     /// Checks names and map uses, resolves the spec and compiles the body.
-    func compileProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec,
+    func compileProbe(name requestedName: String?, nameRange: SourceRange?, specs: [ProbeSpec],
                       body: CodeBlock) throws -> CompiledProbe {
         if let requestedName {
             guard MapDecl.isIdentifier(requestedName) else {
@@ -36,30 +36,43 @@ extension Session {
         }
         try checkMapUses(in: body)
         let runtime = try runtime()
-        let points = try withKernelErrors(at: spec.range) { try specResolver().resolve(spec) }
+        var points: [AttachPoint] = []
+        for spec in specs {
+            // A point listed twice (or matched by two patterns) attaches once.
+            for point in try withKernelErrors(at: spec.range, { try specResolver().resolve(spec) }) where !points.contains(point) {
+                points.append(point)
+            }
+        }
+        guard points.count <= SpecResolver.maximumPrograms else {
+            throw Diagnostic.error("these specs match \(points.count) probe points; bpfsh attaches at most \(SpecResolver.maximumPrograms) per probe",
+                                   at: specs.first?.range, hint: "narrow the wildcards")
+        }
+        let fallback = specs.first?.range
         let name = requestedName ?? nextAutomaticName()
         let scanner = BodyScanner(body)
         let usedMaps = maps.filter { scanner.identifiers.contains($0.decl.name) || cBlocksMention($0.decl.name) }
         let unit = CUnitBuilder.probeUnit(points: points, body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                           cBlocks: cBlocks, maps: usedMaps.map(\.definition), stringLength: stringLength)
-        let object = try compile(unit, runtime: runtime, fallback: spec.range, what: "probe '\(name)'")
+        let object = try compile(unit, runtime: runtime, fallback: fallback, what: "probe '\(name)'", points: points)
         return CompiledProbe(name: name, points: points, unit: unit, object: object, maps: usedMaps)
     }
 
     /// Compiles, loads and attaches a probe. A probe with the name of an existing one
     /// replaces it only once the new one is attached: a mistake never loses the old.
-    func addProbe(name requestedName: String?, nameRange: SourceRange?, spec: ProbeSpec, body: CodeBlock,
+    func addProbe(name requestedName: String?, nameRange: SourceRange?, specs: [ProbeSpec], body: CodeBlock,
                   source: String, started: DispatchTime) throws -> (AttachedProbe, ProbeTiming) {
+        let range = specs.first?.range
         guard nextProbeNumber < Prelude.firstMapErrorSlot - Prelude.firstProbeSlot else {
-            throw Diagnostic.error("this session has created too many probes; start a new session", at: spec.range)
+            throw Diagnostic.error("this session has created too many probes; start a new session", at: range)
         }
-        let built = try compileProbe(name: requestedName, nameRange: nameRange, spec: spec, body: body)
+        let built = try compileProbe(name: requestedName, nameRange: nameRange, specs: specs, body: body)
+        let kind = built.points.first?.kind
         let number = nextProbeNumber
         let image = CompiledImage(elf: built.object.elf, name: "bpfsh_\(built.name)",
-                                  programNames: built.unit.programNames, kind: spec.kind)
+                                  programNames: built.unit.programNames, kind: kind)
 
         let loadStart = DispatchTime.now()
-        let handle = try withKernelErrors(at: spec.range, probeName: built.name) {
+        let handle = try withKernelErrors(at: range, probeName: built.name) {
             try backend.loadProbe(image, number: number, maps: built.maps.map(\.handle))
         }
         let loadMilliseconds = milliseconds(since: loadStart)
@@ -69,13 +82,16 @@ extension Session {
             try backend.attach(handle, at: built.points)
         } catch {
             backend.unload(handle)
-            throw userFacing(error, at: spec.range)
+            throw userFacing(error, at: range)
         }
         let attachMilliseconds = milliseconds(since: attachStart)
-        let probe = AttachedProbe(number: number, name: built.name, spec: spec, points: built.points, source: source,
+        let probe = AttachedProbe(number: number, name: built.name, specs: specs, points: built.points, source: source,
                                   unit: built.unit, handle: handle, compileMilliseconds: built.object.milliseconds,
                                   loadMilliseconds: loadMilliseconds)
         nextProbeNumber += 1
+        for (index, point) in built.points.enumerated() {
+            pointLabels[ProbePoint.id(probe: number, index: index)] = point.label
+        }
         if let old = self.probe(named: built.name) {
             probes.removeAll { $0 === old }
             backend.unload(old.handle)
@@ -131,7 +147,7 @@ extension Session {
     }
 
     func reattach(_ probe: AttachedProbe) throws {
-        try withKernelErrors(at: probe.spec.range) { try backend.attach(probe.handle, at: probe.points) }
+        try withKernelErrors(at: probe.specs.first?.range) { try backend.attach(probe.handle, at: probe.points) }
     }
 
     func drop(_ probe: AttachedProbe) {

@@ -58,6 +58,9 @@ public final class Session {
     var maps: [SessionMap] = []
     var probes: [AttachedProbe] = []
     var nextMapID = 1
+    /// What each probe_name() value names ("tracepoint:syscalls:sys_enter_openat"), kept
+    /// after its probe is dropped so maps keyed by it still read.
+    var pointLabels: [UInt32: String] = [:]
     /// The size of str_t in probes and maps made from now on (`set strlen N`).
     var stringLength = CUnitBuilder.defaultStringLength
     var nextProbeNumber = 1

@@ -9,10 +9,21 @@ final class StackSymbolizer: StackResolver {
     private let processMaps: (UInt32) -> ProcessMaps?
     private var tables: [String: ELFSymbolTable] = [:]
 
-    init(addresses: @escaping (Int32) -> [UInt64]?, kernel: KernelSymbols, processMaps: @escaping (UInt32) -> ProcessMaps?) {
+    /// probe_name() values the session can name.
+    private let pointLabels: [UInt32: String]
+
+    init(addresses: @escaping (Int32) -> [UInt64]?, kernel: KernelSymbols, pointLabels: [UInt32: String] = [:],
+         processMaps: @escaping (UInt32) -> ProcessMaps?) {
         self.addresses = addresses
+        self.pointLabels = pointLabels
         self.kernel = kernel
         self.processMaps = processMaps
+    }
+
+    func name(of reference: SymbolReference) -> String? {
+        switch reference {
+        case let .probePoint(id): return pointLabels[id]
+        }
     }
 
     func frames(for stack: StackTrace) -> [String] {

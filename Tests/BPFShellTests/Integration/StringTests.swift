@@ -52,4 +52,24 @@ struct StringTests {
                 "a str_t key is text in JSON: \(shell.output)")
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
+
+    /// One body at two points; probe_name() tells them apart, by name, exactly.
+    @Test func twoPointsOneBodyCountedByProbeName() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map calls count<probe_t>")
+        shell.send("probe both tracepoint:syscalls:sys_enter_getppid, tracepoint:syscalls:sys_enter_getpgid "
+                   + "{ if (pid() == \(pid)) count(calls, probe_name()); }")
+        #expect(shell.waitForOutput("both attached: tracepoint:syscalls:sys_enter_getppid, tracepoint:syscalls:sys_enter_getpgid (2 programs)"),
+                "\(shell.errors)")
+        for _ in 0..<5 { _ = getppid() }
+        for _ in 0..<3 { _ = getpgid(0) }
+        shell.send("drop both")
+        shell.send("print calls")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("tracepoint:syscalls:sys_enter_getppid      5"), "\(shell.output)")
+        #expect(shell.output.contains("tracepoint:syscalls:sys_enter_getpgid      3"), "names stay after the probe is dropped: \(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
 }

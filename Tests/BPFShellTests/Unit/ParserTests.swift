@@ -174,3 +174,29 @@ import Testing
         #expect(BodyScanner(block).mapUses.isEmpty)
     }
 }
+
+/// `probe SPEC, SPEC {…}` and brace alternatives in a spec.
+@Suite struct ProbeSpecListTests {
+    @Test func bracesExpandLikeAShell() {
+        #expect(ProbeSpec.expandBraces("sys_enter_open{,at}") == ["sys_enter_open", "sys_enter_openat"])
+        #expect(ProbeSpec.expandBraces("a{b,c}d{e,f}") == ["abde", "abdf", "acde", "acdf"])
+        #expect(ProbeSpec.expandBraces("plain") == ["plain"])
+    }
+
+    @Test func aListOfSpecsKeepsWhereEachWasTyped() throws {
+        let token = Token("tp:syscalls:sys_enter_open{,at},tp_btf:sched_switch", SourceRange(line: 1, column: 7, length: 52))
+        let specs = try ProbeSpec.parseList([token])
+        #expect(specs.map(\.description) == ["tracepoint:syscalls:sys_enter_open", "tracepoint:syscalls:sys_enter_openat",
+                                             "tp_btf:sched_switch"])
+        #expect(specs[2].range == SourceRange(line: 1, column: 39, length: 19))
+    }
+
+    @Test func aBraceGroupInAWordIsNotABlock() {
+        guard case let .complete(commands) = CommandParser.parse("probe tp:syscalls:sys_enter_open{,at} { count(c); }") else {
+            Issue.record("did not parse")
+            return
+        }
+        #expect(commands.first?.arguments.map(\.text) == ["tp:syscalls:sys_enter_open{,at}"])
+        #expect(commands.first?.block?.text == " count(c); ")
+    }
+}

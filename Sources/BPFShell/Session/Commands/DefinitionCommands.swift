@@ -56,58 +56,64 @@ struct MapCommand: ShellCommand {
     }
 }
 
-/// `probe [NAME] SPEC { body }`: compile, load and attach.
+/// `probe [NAME] SPEC[, SPEC…] { body }`: compile, load and attach.
 struct ProbeCommand: ShellCommand {
     static let name = "probe"
-    static let summary = "compile a BPF C body and attach it to a probe point"
-    static let usage = "probe [NAME] KIND:TARGET { BPF C }"
+    static let summary = "compile a BPF C body and attach it to one or more probe points"
+    static let usage = "probe [NAME] KIND:TARGET[, KIND:TARGET…] { BPF C }"
     static let example = "probe tracepoint:syscalls:sys_enter_openat { count(opens, comm()); }"
 
     let name: String?
     let nameRange: SourceRange?
-    let spec: ProbeSpec
+    let specs: [ProbeSpec]
     let body: CodeBlock
     let text: String
 
     init(_ syntax: CommandSyntax) throws {
-        let words = syntax.arguments
-        guard !words.isEmpty else {
+        var words = syntax.arguments
+        guard let first = words.first else {
             throw Diagnostic.error("probe needs a probe point and a body", at: syntax.range, hint: "usage: \(Self.usage)")
         }
-        var specToken = words[0]
-        if !specToken.text.contains(":") {
-            guard words.count == 2 else {
-                throw Diagnostic.error(words.count == 1 ? "'\(specToken.text)' is not a probe point"
-                                           : "probe takes a name and one probe point",
-                                       at: words.count > 2 ? words[2].range : specToken.range,
+        // A first word without ':' names the probe (unless it is the start of a list: "a,").
+        if !first.text.contains(":"), !first.text.hasSuffix(",") {
+            guard words.count >= 2 else {
+                throw Diagnostic.error("'\(first.text)' is not a probe point", at: first.range,
                                        hint: "usage: \(Self.usage), e.g. \(Self.example)")
             }
-            name = specToken.text
-            nameRange = specToken.range
-            specToken = words[1]
+            name = first.text
+            nameRange = first.range
+            words.removeFirst()
         } else {
-            guard words.count == 1 else {
-                throw Diagnostic.error("unexpected '\(words[1].text)' after the probe point", at: words[1].range,
-                                       hint: "usage: \(Self.usage)")
-            }
             name = nil
             nameRange = nil
         }
-        spec = try ProbeSpec.parse(specToken)
+        // Words after the first spec must continue a list: "a, b" or "a ,b".
+        for (previous, word) in zip(words, words.dropFirst())
+        where !previous.text.hasSuffix(",") && !word.text.hasPrefix(",") {
+            throw Diagnostic.error("unexpected '\(word.text)' after the probe point", at: word.range,
+                                   hint: "several points are separated by commas; usage: \(Self.usage)")
+        }
+        specs = try ProbeSpec.parseList(words)
+        guard let firstSpec = specs.first else {
+            throw Diagnostic.error("probe needs a probe point", at: syntax.range, hint: "usage: \(Self.usage)")
+        }
         guard let block = syntax.block else {
-            throw Diagnostic.error("probe needs a { } body", at: specToken.range,
-                                   hint: "for example: probe \(specToken.text) { count(opens, comm()); }")
+            throw Diagnostic.error("probe needs a { } body", at: firstSpec.range,
+                                   hint: "for example: probe \(words.map(\.text).joined(separator: " ")) { count(opens, comm()); }")
         }
         body = block
         text = syntax.text
     }
 
+    /// How the points read in status lines: "tracepoint:a:b, tracepoint:c:d".
+    var specText: String { specs.map(\.description).joined(separator: ", ") }
+
     func execute(in session: Session, cell: Int) throws {
         let started = DispatchTime.now()
-        let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, spec: spec, body: body,
+        let (probe, timing) = try session.addProbe(name: name, nameRange: nameRange, specs: specs, body: body,
                                                    source: text, started: started)
         let facts: [(String, JSONValue)] = [
-            ("probe", .string(probe.name)), ("spec", .string(spec.description)),
+            ("probe", .string(probe.name)), ("spec", .string(specText)),
             ("programs", .integer(String(probe.points.count))), ("planned", .bool(session.isDryRun)),
             ("timing", .object([("total_ms", .milliseconds(timing.total)), ("compile_ms", .milliseconds(timing.compile)),
                                 ("load_ms", .milliseconds(timing.load)), ("attach_ms", .milliseconds(timing.attach)),
@@ -115,7 +121,7 @@ struct ProbeCommand: ShellCommand {
         ]
         if session.isDryRun {
             session.say(String(format: "%@ compiles: %@ (%d program%@) in %.1f ms (dry run: not loaded)", probe.name,
-                               spec.description, probe.points.count, probe.points.count == 1 ? "" : "s", timing.total),
+                               specText, probe.points.count, probe.points.count == 1 ? "" : "s", timing.total),
                         facts: facts)
             return
         }
@@ -123,7 +129,7 @@ struct ProbeCommand: ShellCommand {
         let compile = timing.isCached ? String(format: "compile %.1f ms, cached", timing.compile)
             : String(format: "compile %.1f ms", timing.compile)
         session.say(String(format: "%@ attached: %@ (%@) in %.1f ms (%@, load %.1f ms, attach %.1f ms)",
-                           probe.name, spec.description, programs, timing.total, compile, timing.load, timing.attach),
+                           probe.name, specText, programs, timing.total, compile, timing.load, timing.attach),
                     facts: facts)
     }
 }

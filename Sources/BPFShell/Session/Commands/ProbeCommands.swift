@@ -20,7 +20,7 @@ struct ProbesCommand: ShellCommand {
         }
         var rows: [[Table.Cell]] = []
         for probe in session.probes {
-            let spec = probe.points.count > 1 ? "\(probe.spec) (\(probe.points.count))" : probe.spec.description
+            let spec = probe.points.count > 1 ? "\(probe.specText) (\(probe.points.count))" : probe.specText
             rows.append([.integer(probe.number), .text(probe.name), .text(spec), .text(probe.isAttached ? "attached" : "detached"),
                          .integer(session.backend.hits(of: probe.handle)),
                          .milliseconds(probe.compileMilliseconds)])
