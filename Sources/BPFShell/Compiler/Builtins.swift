@@ -134,6 +134,22 @@ public struct Builtin: Sendable {
                 summary: "whether a str_t or comm_t starts with a string literal",
                 example: "if (strprefix(str(args->filename), \"/etc/\")) count(etc);", role: .string,
                 macro: "strprefix(a, literal) ({ __auto_type ___t = (a); bpfsh_text_starts(___t.str, sizeof(___t.str), literal, sizeof(literal) - 1); })"),
+        Builtin(name: "stats", signature: "stats(map, key, value)", returns: "",
+                summary: "count, sum, minimum, maximum and average of value under key (a stats<K> map)",
+                example: "stats(sizes, comm(), args->count);", role: .mapOperation(.stats),
+                macro: "stats(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_stats_add(&(m), &___k, (s64)(v), bpfsh_map_id_##m); })"),
+        // With two arguments min and max are the usual C helpers, so user code keeps them.
+        Builtin(name: "min", signature: "min(map, key, value) | min(a, b)", returns: "",
+                summary: "keep the smallest value under key (a min<K> map); with two values, the smaller one",
+                example: "min(fastest, comm(), nsecs() - *t);", role: .mapOperation(.min),
+                macro: "min(...) bpfsh_by_arity3(__VA_ARGS__, bpfsh_stats_update, bpfsh_min2)(__VA_ARGS__)",
+                helpers: ["#define bpfsh_min2(a, b) ({ __auto_type ___x = (a); __auto_type ___y = (b); ___x < ___y ? ___x : ___y; })",
+                          "#define bpfsh_stats_update(m, k, v) ({ bpfsh_key_t(m) ___k = (k); bpfsh_stats_add(&(m), &___k, (s64)(v), bpfsh_map_id_##m); })"]),
+        Builtin(name: "max", signature: "max(map, key, value) | max(a, b)", returns: "",
+                summary: "keep the largest value under key (a max<K> map); with two values, the larger one",
+                example: "max(slowest, comm(), nsecs() - *t);", role: .mapOperation(.max),
+                macro: "max(...) bpfsh_by_arity3(__VA_ARGS__, bpfsh_stats_update, bpfsh_max2)(__VA_ARGS__)",
+                helpers: ["#define bpfsh_max2(a, b) ({ __auto_type ___x = (a); __auto_type ___y = (b); ___x > ___y ? ___x : ___y; })"]),
         Builtin(name: "print", signature: "print(fmt, ...)", returns: "",
                 summary: "format in the kernel (bpf_snprintf) and stream to the shell; up to 12 values; str_t and comm_t print with %s",
                 example: "print(\"%s opens %s\\n\", comm().str, args->filename);", role: .output, macro: nil),
@@ -184,7 +200,12 @@ public struct Builtin: Sendable {
 public enum MapOperation: String, Sendable {
     case count, sum, set, get, del, hist
     case histBy = "hist_by"
-    case lhist
+    case lhist, stats, min, max
+
+    /// min(a, b) and max(a, b) of two values are C, not map operations.
+    public func isMapUse(arguments: Int) -> Bool {
+        (self != .min && self != .max) || arguments == 3
+    }
 
     /// The map families the operation works on.
     public var families: [MapKind.Family] {
@@ -196,6 +217,9 @@ public enum MapOperation: String, Sendable {
         case .hist: return [.hist]
         case .histBy: return [.keyedHist]
         case .lhist: return [.lhist]
+        case .stats: return [.stats]
+        case .min: return [.minimum]
+        case .max: return [.maximum]
         }
     }
 
@@ -239,6 +263,9 @@ public enum MapOperation: String, Sendable {
         case .histBy: return "hist<u32>"
         case .lhist: return "lhist(0, 1000, 100)"
         case .set, .get, .del: return "hash<u32, u64>"
+        case .stats: return "stats<u32>"
+        case .min: return "min<u32>"
+        case .max: return "max<u32>"
         }
     }
 }
@@ -246,7 +273,10 @@ public enum MapOperation: String, Sendable {
 extension MapKind {
     /// Map kinds as the built-ins see them: a histogram with a key is another family.
     public enum Family: Sendable {
-        case hash, count, hist, keyedHist, lhist, array
+        case hash, count, hist, keyedHist, lhist, array, stats, minimum, maximum
+
+        /// stats<K>, min<K> and max<K> keep one record per key and CPU.
+        var isStats: Bool { self == .stats || self == .minimum || self == .maximum }
 
         var plural: String {
             switch self {
@@ -256,6 +286,9 @@ extension MapKind {
             case .keyedHist: return "hist<K>"
             case .lhist: return "lhist"
             case .array: return "array"
+            case .stats: return "stats<K>"
+            case .minimum: return "min<K>"
+            case .maximum: return "max<K>"
             }
         }
     }
@@ -265,6 +298,7 @@ extension MapKind {
         switch self {
         case let .hash(key, _): return key
         case let .count(key), let .hist(key): return key
+        case let .stats(key, _): return key
         case .lhist, .array: return nil
         }
     }
@@ -277,6 +311,9 @@ extension MapKind {
         case .hist: return .keyedHist
         case .lhist: return .lhist
         case .array: return .array
+        case .stats(_, .all): return .stats
+        case .stats(_, .minimum): return .minimum
+        case .stats(_, .maximum): return .maximum
         }
     }
 }

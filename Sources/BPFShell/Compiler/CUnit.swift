@@ -278,6 +278,8 @@ public struct MapLayout: Equatable, Sendable {
             prologue = "\(keyStruct) { \(key) key; u32 slot; };"
         case let .array(value):
             (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_ARRAY", "u32", value, false)
+        case let .stats(key, _):
+            (mapType, keyType, valueType, isPerCPU) = ("BPF_MAP_TYPE_PERCPU_HASH", key, "struct bpfsh_stats", true)
         }
         if case let .lhist(min, max, step) = decl.kind {
             let name = decl.name

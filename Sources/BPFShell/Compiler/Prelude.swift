@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 14
+    static let version = 15
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -128,6 +128,35 @@ enum Prelude {
             }
         }
         *value += n;
+    }
+
+    /* stats<K>, min<K>, max<K>: one record per key and CPU; the reader folds the CPUs
+       (counts and sums added, the smallest min and largest max of CPUs that saw one). */
+    struct bpfsh_stats {
+        u64 count;
+        s64 sum;
+        s64 min;
+        s64 max;
+    };
+
+    static __always_inline void bpfsh_stats_add(void *map, const void *key, s64 v, u32 map_id)
+    {
+        struct bpfsh_stats *s = bpf_map_lookup_elem(map, key);
+        if (!s) {
+            struct bpfsh_stats zero = {};
+            bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+            s = bpf_map_lookup_elem(map, key);
+            if (!s) {
+                bpfsh_counter_add(\(firstMapErrorSlot) + map_id, 1);
+                return;
+            }
+        }
+        if (s->count == 0 || v < s->min)
+            s->min = v;
+        if (s->count == 0 || v > s->max)
+            s->max = v;
+        s->count += 1;
+        s->sum += v;
     }
 
     static __always_inline void bpfsh_slot_add(void *map, u32 slot)

@@ -15,6 +15,8 @@ public final class KernelMap {
     public let keySize: Int
     public let valueSize: Int
     public let maxEntries: Int
+    /// How a per-CPU value's copies become one.
+    public var fold: PerCPUFold = .sumCounters
     private var isClosed = false
 
     /// Takes ownership of `fd` (the caller must not close it).
@@ -130,9 +132,12 @@ public final class KernelMap {
         }
     }
 
-    /// Per-CPU counters are u64: sum them into one value. Other per-CPU values keep CPU 0.
+    /// Per-CPU counters are u64: sum them into one value. Stats records add their counts
+    /// and sums and keep the extremes of the CPUs that saw a value. Other per-CPU values
+    /// keep CPU 0.
     private func foldPerCPU(_ raw: [UInt8]) -> [UInt8] {
         guard isPerCPU else { return raw }
+        if fold == .stats, valueSize == 32 { return foldStats(raw) }
         guard valueSize == 8 else { return Array(raw.prefix(valueSize)) }
         var total: UInt64 = 0
         raw.withUnsafeBytes { buffer in
@@ -141,6 +146,31 @@ public final class KernelMap {
             }
         }
         return withUnsafeBytes(of: total.littleEndian) { Array($0) }
+    }
+
+    /// struct bpfsh_stats { u64 count; s64 sum; s64 min; s64 max; } per CPU → one.
+    private func foldStats(_ raw: [UInt8]) -> [UInt8] {
+        var count: UInt64 = 0
+        var sum: Int64 = 0
+        var minimum = Int64.max, maximum = Int64.min
+        raw.withUnsafeBytes { buffer in
+            for cpu in 0..<Self.possibleCPUs {
+                let base = cpu * 32
+                guard base + 32 <= buffer.count else { break }
+                let seen = buffer.loadUnaligned(fromByteOffset: base, as: UInt64.self)
+                guard seen > 0 else { continue }
+                count &+= seen
+                sum &+= buffer.loadUnaligned(fromByteOffset: base + 8, as: Int64.self)
+                minimum = Swift.min(minimum, buffer.loadUnaligned(fromByteOffset: base + 16, as: Int64.self))
+                maximum = Swift.max(maximum, buffer.loadUnaligned(fromByteOffset: base + 24, as: Int64.self))
+            }
+        }
+        if count == 0 { (minimum, maximum) = (0, 0) }
+        var folded: [UInt8] = []
+        for word in [count, UInt64(bitPattern: sum), UInt64(bitPattern: minimum), UInt64(bitPattern: maximum)] {
+            withUnsafeBytes(of: word.littleEndian) { folded.append(contentsOf: $0) }
+        }
+        return folded
     }
 
     /// Empties the map: deletes every key of a hash, zeroes every slot of an array.

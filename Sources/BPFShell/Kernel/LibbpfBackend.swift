@@ -38,7 +38,7 @@ public final class LibbpfBackend: TracingBackend {
 
     /// A unit that declares only this map is loaded, which creates the map with BTF for
     /// its key and value; the backend keeps a duplicate of its fd and closes the object.
-    public func createMap(named name: String, id: Int, from image: CompiledImage) throws(KernelError) -> CreatedMap {
+    public func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
         let object = try BPFObject(elf: image.elf, name: image.name)
         defer { object.close() }
         try bind(object)
@@ -50,7 +50,9 @@ public final class LibbpfBackend: TracingBackend {
         let copy = dup(fd)
         guard copy >= 0 else { throw KernelError(.createMap, subject: "'\(name)'", errno: Foundation.errno) }
         let reader = BTFReader(btf: btf)
-        let map = LibbpfMap(kernelMap: try KernelMap(adopting: copy, name: name), id: id)
+        let kernelMap = try KernelMap(adopting: copy, name: name)
+        kernelMap.fold = fold
+        let map = LibbpfMap(kernelMap: kernelMap, id: id)
         maps.append(map)
         return CreatedMap(handle: map, keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
     }

@@ -18,7 +18,7 @@ public final class PlanningBackend: TracingBackend {
         try tracefs.get()
     }
 
-    public func createMap(named name: String, id: Int, from image: CompiledImage) throws(KernelError) -> CreatedMap {
+    public func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
         let object = try BPFObject(elf: image.elf, name: image.name)
         defer { object.close() }
         guard let ids = object.mapBTFTypeIDs(named: name), let btf = object.btf else {

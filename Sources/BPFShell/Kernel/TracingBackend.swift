@@ -16,7 +16,7 @@ public protocol TracingBackend: AnyObject {
 
     /// Creates a session map from an object that declares only it (its BTF types the
     /// key and value). The map lives until `close()`, whatever happens to probes.
-    func createMap(named name: String, id: Int, from object: CompiledImage) throws(KernelError) -> CreatedMap
+    func createMap(named name: String, id: Int, fold: PerCPUFold, from object: CompiledImage) throws(KernelError) -> CreatedMap
     /// Loads a probe's object with every session map it names bound to the live map.
     func loadProbe(_ image: CompiledImage, number: Int, maps: [any MapHandle]) throws(KernelError) -> any ProbeHandle
     /// Attaches each program to its point (program names in the order of the points);
@@ -65,6 +65,14 @@ public protocol TracingBackend: AnyObject {
 
 /// Receives one print() record: the probe's number and its text (valid during the call).
 public typealias EventHandler = (_ probeNumber: Int, _ text: UnsafeRawBufferPointer) -> Void
+
+/// How the per-CPU copies of a value become the one a user sees.
+public enum PerCPUFold: Sendable {
+    /// u64 counters (count, hist): added up.
+    case sumCounters
+    /// stats records: counts and sums added, extremes of the CPUs that saw a value.
+    case stats
+}
 
 /// A compiled object and the names the compiler gave its programs.
 public struct CompiledImage: Sendable {

@@ -36,6 +36,49 @@ public enum MapContents: Equatable, Sendable {
         }
     }
 
+    /// stats<K> rows with an average, or only the min or max column for min<K>/max<K>.
+    static func statsTable(shows: MapKind.StatsColumns, keyType: ValueType, entries: [RawEntry], selection: Selection,
+                           stacks: StackResolver?) -> Table {
+        func word(_ bytes: [UInt8], _ index: Int) -> Int64 {
+            bytes.withUnsafeBytes { $0.count >= (index + 1) * 8 ? $0.loadUnaligned(fromByteOffset: index * 8, as: Int64.self) : 0 }
+        }
+        let signed = ValueType.integer(size: 8, isSigned: true, isChar: false, isBool: false)
+        var rows: [Row] = entries.map { entry in
+            let key = ValueDecoder.decode(entry.key, as: keyType)
+            let (count, sum, minimum, maximum) = (word(entry.value, 0), word(entry.value, 1), word(entry.value, 2), word(entry.value, 3))
+            let value: Value
+            switch shows {
+            case .all:
+                value = .record([.init("count", .unsigned(UInt64(count))), .init("sum", .signed(sum)), .init("min", .signed(minimum)),
+                                 .init("max", .signed(maximum)), .init("avg", .signed(count > 0 ? sum / count : 0))])
+            case .minimum: value = .signed(minimum)
+            case .maximum: value = .signed(maximum)
+            }
+            return Row(key: key, value: value)
+        }
+        rows.sort { a, b in
+            switch selection.order {
+            case .keyAscending: return valueOrder(a.key, b.key)
+            case .valueDescending:
+                // stats sort by count; min ascending would be surprising: biggest first for all.
+                let (x, y) = (statsSortValue(a.value), statsSortValue(b.value))
+                return x == y ? valueOrder(a.key, b.key) : x > y
+            }
+        }
+        if let limit = selection.limit { rows = Array(rows.prefix(limit)) }
+        if let stacks { rows = rows.map { Row(key: $0.key.resolvingStacks(stacks), value: $0.value) } }
+        let fields = ["count", "sum", "min", "max", "avg"].enumerated().map {
+            ValueType.Field(name: $0.element, bitOffset: $0.offset * 64, type: $0.element == "count" ? .u64 : signed)
+        }
+        let valueType: ValueType = shows == .all ? .record(.init(name: "stats", size: 40, fields: fields)) : signed
+        return Table(keyType: keyType, valueType: valueType, valueLabel: shows == .all ? "value" : shows.rawValue, rows: rows)
+    }
+
+    private static func statsSortValue(_ value: Value) -> Double {
+        if case let .record(members) = value { return members.first?.value.numeric ?? 0 }
+        return value.numeric ?? 0
+    }
+
     /// Shapes raw entries: `keyType`/`valueType` come from the map's BTF.
     public static func build(kind: MapKind, keyType: ValueType, valueType: ValueType, entries: [RawEntry],
                              selection: Selection = Selection(), stacks: StackResolver? = nil) -> MapContents {
@@ -74,6 +117,8 @@ public enum MapContents: Equatable, Sendable {
             if let limit = selection.limit { keyed = Array(keyed.prefix(limit)) }
             if let stacks { keyed = keyed.map { KeyedHistogram(key: $0.key.resolvingStacks(stacks), histogram: $0.histogram) } }
             return .keyedHistograms(keyed)
+        case let .stats(_, shows):
+            return .table(statsTable(shows: shows, keyType: keyType, entries: entries, selection: selection, stacks: stacks))
         case .count(nil):
             // One slot, summed over CPUs by the reader; absent only before any update.
             let value = entries.first.map { ValueDecoder.decode($0.value, as: valueType) } ?? .unsigned(0)

@@ -9,6 +9,13 @@ public enum MapKind: Equatable, Sendable {
     case hist(key: String?)
     case lhist(min: Int64, max: Int64, step: Int64)
     case array(value: String)
+    /// count, sum, min, max and average per key (`stats<K>`), or only the minimum or
+    /// maximum (`min<K>`, `max<K>`): one per-CPU record per key, folded when read.
+    case stats(key: String, shows: StatsColumns)
+
+    public enum StatsColumns: String, Sendable {
+        case all = "stats", minimum = "min", maximum = "max"
+    }
 
     public var name: String {
         switch self {
@@ -17,6 +24,7 @@ public enum MapKind: Equatable, Sendable {
         case .hist: return "hist"
         case .lhist: return "lhist"
         case .array: return "array"
+        case let .stats(_, shows): return shows.rawValue
         }
     }
 
@@ -28,6 +36,7 @@ public enum MapKind: Equatable, Sendable {
         case let .hist(key): return key.map { "hist<\($0)>" } ?? "hist"
         case let .lhist(min, max, step): return "lhist(\(min), \(max), \(step))"
         case let .array(value): return "array<\(value)>"
+        case let .stats(key, shows): return "\(shows.rawValue)<\(key)>"
         }
     }
 
@@ -38,7 +47,7 @@ public enum MapKind: Equatable, Sendable {
         }
     }
 
-    static let kindNames = ["hash", "count", "hist", "lhist", "array"]
+    static let kindNames = ["hash", "count", "hist", "lhist", "array", "stats", "min", "max"]
 }
 
 /// A `map NAME KIND [size N]` declaration: the same on every machine.
@@ -161,6 +170,9 @@ public struct MapDecl: Equatable, Sendable {
         case "array":
             try expect(types: 1...1, "array<VALUE> size N")
             return .array(value: typeArguments[0])
+        case "stats", "min", "max":
+            try expect(types: 1...1, "\(head)<KEY>")
+            return .stats(key: typeArguments[0], shows: MapKind.StatsColumns(rawValue: head) ?? .all)
         case "lhist":
             guard typeArguments.isEmpty, numbers.count == 3 else {
                 throw .error("lhist maps are written lhist(MIN, MAX, STEP)", at: range, hint: "for example lhist(0, 4096, 256)")
@@ -176,7 +188,7 @@ public struct MapDecl: Equatable, Sendable {
             return .lhist(min: min, max: max, step: step)
         default:
             let hint = Suggestions.hint(for: head, in: MapKind.kindNames)
-                ?? "map kinds: hash<K,V>, count<K>, hist, hist<K>, lhist(min,max,step), array<V>"
+                ?? "map kinds: hash<K,V>, count<K>, count, hist, hist<K>, lhist(min,max,step), array<V>, stats<K>, min<K>, max<K>"
             throw .error("unknown map kind '\(head)'", at: range, hint: hint)
         }
     }

@@ -17,7 +17,8 @@ extension Session {
         let unit = CUnitBuilder.mapUnit(cBlocks: cBlocks, maps: [definition], stringLength: stringLength)
         let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
         let created = try withKernelErrors(at: range) {
-            try backend.createMap(named: decl.name, id: nextMapID, from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
+            try backend.createMap(named: decl.name, id: nextMapID, fold: decl.kind.family.isStats ? .stats : .sumCounters,
+                                  from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
         }
         let map = SessionMap(decl: decl, id: nextMapID, created: created)
         nextMapID += 1

@@ -115,7 +115,7 @@ extension Session {
     func checkMapUses(in body: CodeBlock) throws {
         var diagnostics: [Diagnostic] = []
         for use in BodyScanner(body).mapUses {
-            guard let operation = MapOperation(rawValue: use.operation) else { continue }
+            guard let operation = MapOperation(rawValue: use.operation), operation.isMapUse(arguments: use.argumentCount) else { continue }
             guard let map = self.map(named: use.mapName) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }

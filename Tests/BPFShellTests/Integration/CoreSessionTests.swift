@@ -93,6 +93,32 @@ struct CoreSessionTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// stats<K>, min<K>, max<K> of known read sizes, folded over CPUs; min()/max() of two
+    /// values stay C.
+    @Test func statsOfKnownValues() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let fd = open("/dev/zero", O_RDONLY)
+        defer { close(fd) }
+        let shell = try ShellProcess()
+        shell.send("map sizes stats<u32>")
+        shell.send("map small min<u32>")
+        shell.send("map large max<u32>")
+        shell.send("probe tracepoint:syscalls:sys_enter_read { if (pid() == \(pid) && args->fd == \(fd)) { "
+                   + "stats(sizes, 7, args->count); min(small, 7, args->count); max(large, 7, max(args->count, 0)); } }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        var buffer = [UInt8](repeating: 0, count: 512)
+        for size in [100, 300, 200] { _ = read(fd, &buffer, size) }
+        shell.send("print sizes")
+        shell.send("print small")
+        shell.send("print large")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("KEY  COUNT  SUM  MIN  MAX  AVG\n  7      3  600  100  300  200\n"), "\(shell.output)")
+        #expect(shell.output.contains("KEY  MIN\n  7  100\n"), "\(shell.output)")
+        #expect(shell.output.contains("KEY  MAX\n  7  300\n"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     /// Known values land in the log2 and linear buckets they belong to.
     @Test func histogramsOfKnownValues() throws {
         try Capabilities.requireBPF()

@@ -57,7 +57,7 @@ import Testing
         for builtin in Builtin.all where builtin.name != "print" {
             #expect(Prelude.text.contains("#define \(builtin.name)("), "\(builtin.name) is not defined in the prelude")
         }
-        #expect(Builtin.mapOperationNames == ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist"])
+        #expect(Builtin.mapOperationNames == ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist", "stats", "min", "max"])
         #expect(MapOperation.count.problem(with: .hist(key: nil)) == "count() works on count<K> and hash<K, u64> maps")
         #expect(MapOperation.get.problem(with: .lhist(min: 0, max: 10, step: 1)) == "get() works on hash, array and count<K> maps")
         #expect(MapOperation.hist.problem(with: .hist(key: "u32")) == "it has a key: use hist_by(map, key, value)")
