@@ -36,8 +36,9 @@ public enum AttachTarget: Equatable, Sendable {
     case kernelFunction(name: String, offset: Int, isReturn: Bool)
     /// fentry / fexit: a BPF trampoline on a function BTF describes.
     case trampoline(function: String, isExit: Bool)
-    /// uprobe / uretprobe on a function of an ELF file.
-    case userFunction(binary: String, function: String, offset: Int, isReturn: Bool)
+    /// uprobe / uretprobe on a function of an ELF file: `function` and `offset` as typed,
+    /// `fileOffset` where bpfsh resolved them (symbol versions and all), which is what attaches.
+    case userFunction(binary: String, function: String, offset: Int, fileOffset: UInt64, isReturn: Bool)
     case usdt(binary: String, provider: String, name: String)
     /// profile, software, hardware, interval: a perf event per CPU (or on one CPU).
     case perfEvent(PerfEventTarget)
@@ -97,7 +98,7 @@ public struct AttachPoint: Equatable, Sendable {
         case let .rawTracepoint(event), let .btfTracepoint(event): return "\(kind.rawValue):\(event)"
         case let .kernelFunction(name, offset, _): return "\(kind.rawValue):\(name)" + (offset == 0 ? "" : "+\(offset)")
         case let .trampoline(function, _): return "\(kind.rawValue):\(function)"
-        case let .userFunction(binary, function, offset, _):
+        case let .userFunction(binary, function, offset, _, _):
             return "\(kind.rawValue):\(binary):\(function)" + (offset == 0 ? "" : "+\(offset)")
         case let .usdt(binary, provider, name): return "\(kind.rawValue):\(binary):\(provider):\(name)"
         case .perfEvent: return kind.rawValue
@@ -113,7 +114,7 @@ public struct AttachPoint: Equatable, Sendable {
         case let .btfTracepoint(event): return "tp_btf/" + event
         case let .kernelFunction(name, _, isReturn): return (isReturn ? "kretprobe/" : "kprobe/") + name
         case let .trampoline(function, isExit): return (isExit ? "fexit/" : "fentry/") + function
-        case let .userFunction(_, _, _, isReturn): return isReturn ? "uretprobe" : "uprobe"
+        case let .userFunction(_, _, _, _, isReturn): return isReturn ? "uretprobe" : "uprobe"
         case .usdt: return "usdt"
         case .perfEvent: return "perf_event"
         }

@@ -174,20 +174,17 @@ extension BPFProgram {
         return BPFLink(handle: link, description: "\(kind.rawValue):\(function)")
     }
 
-    /// Attaches to a function of an ELF file, found by name (libbpf resolves the offset).
+    /// Attaches at a file offset of an ELF file (bpfsh resolved the symbol; `label` names it).
     /// The corresponding libbpf function is `bpf_program__attach_uprobe_opts`.
-    public func attachUprobe(binary: String, function: String, offset: Int, isReturn: Bool) throws(KernelError) -> BPFLink {
+    public func attachUprobe(binary: String, label: String, fileOffset: UInt64, isReturn: Bool) throws(KernelError) -> BPFLink {
         var options = bpf_uprobe_opts()
         options.sz = MemoryLayout<bpf_uprobe_opts>.stride
         options.retprobe = isReturn
         LibBPF.clearLog()
         let kind: ProbeKind = isReturn ? .uretprobe : .uprobe
-        let link = function.withCString { name -> OpaquePointer? in
-            options.func_name = name
-            return bpf_program__attach_uprobe_opts(handle, -1, binary, offset, &options)
-        }
-        return BPFLink(handle: try LibBPF.pointer(link, .attach(kind), "\(binary):\(function)"),
-                       description: "\(kind.rawValue):\(binary):\(function)")
+        let link = bpf_program__attach_uprobe_opts(handle, -1, binary, Int(fileOffset), &options)
+        return BPFLink(handle: try LibBPF.pointer(link, .attach(kind), "\(binary):\(label)"),
+                       description: "\(kind.rawValue):\(binary):\(label)")
     }
 
     /// The corresponding libbpf function is `bpf_program__attach_usdt`.

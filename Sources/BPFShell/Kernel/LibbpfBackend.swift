@@ -238,8 +238,9 @@ public final class LibbpfBackend: TracingBackend {
             return [try program.attachTrace(kind: point.kind, target: function)]
         case let .kernelFunction(name, offset, isReturn):
             return [try program.attachKprobe(function: name, offset: offset, isReturn: isReturn)]
-        case let .userFunction(binary, function, offset, isReturn):
-            return [try program.attachUprobe(binary: binary, function: function, offset: offset, isReturn: isReturn)]
+        case let .userFunction(binary, function, _, fileOffset, isReturn):
+            // By file offset: libbpf's own lookup by name refuses versioned duplicates.
+            return [try program.attachUprobe(binary: binary, label: function, fileOffset: fileOffset, isReturn: isReturn)]
         case let .usdt(binary, provider, name):
             return [try program.attachUSDT(binary: binary, provider: provider, name: name)]
         case let .perfEvent(event):

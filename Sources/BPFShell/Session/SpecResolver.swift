@@ -1,5 +1,37 @@
 import Foundation
 
+/// Finds the function a uprobe names the way the dynamic linker would: a plain name
+/// binds to its default version (`pthread_create@@GLIBC_2.34`), `name@VERSION` to that one.
+struct UserFunctionLookup {
+    let path: String
+    let functions: [ELFFunction]
+
+    func resolve(_ text: String, at range: SourceRange?) throws -> ELFFunction {
+        let pieces = text.components(separatedBy: "@").filter { !$0.isEmpty }
+        let name = pieces.first ?? text
+        let version = pieces.count > 1 ? pieces.last : nil
+        let named = functions.filter { $0.name == name }
+        guard !named.isEmpty else {
+            throw Diagnostic(.error, "'\(path)' has no function '\(name)'", at: range,
+                             hints: [Suggestions.hint(for: name, in: Set(functions.map(\.name)))
+                                        ?? "Tab after 'uprobe:BINARY:' lists its functions"])
+        }
+        if let version {
+            guard let match = named.first(where: { $0.version == version }) else {
+                throw Diagnostic(.error, "'\(path)' has no version \(version) of '\(name)'", at: range,
+                                 hints: ["its versions: " + named.map(\.versionedName).joined(separator: ", ")])
+            }
+            return match
+        }
+        // Several entries at one address are aliases; otherwise the default version wins.
+        if Set(named.map(\.address)).count == 1, let only = named.first(where: \.isDefaultVersion) ?? named.first { return only }
+        let defaults = named.filter(\.isDefaultVersion)
+        if Set(defaults.map(\.address)).count == 1, let chosen = defaults.first { return chosen }
+        throw Diagnostic(.error, "'\(name)' is ambiguous in '\(path)'", at: range,
+                         hints: ["name one: " + named.map(\.versionedName).joined(separator: ", ")])
+    }
+}
+
 /// Resolves a probe spec against the running kernel: which points exist, what the body
 /// sees at each, and a helpful error naming close matches when they do not.
 struct SpecResolver {
@@ -140,14 +172,21 @@ struct SpecResolver {
 
     private func resolveUprobe(_ spec: ProbeSpec) throws -> AttachPoint {
         let (path, file) = try binary(spec.parts[0], spec)
-        let (function, offset) = try splitOffset(spec.parts[1], spec)
-        let functions = file.functionNames()
-        guard functions.contains(function) else {
-            throw Diagnostic(.error, "'\(path)' has no function '\(function)'", at: spec.range,
-                             hints: [Suggestions.hint(for: function, in: functions) ?? "Tab after 'uprobe:\(spec.parts[0]):' lists its functions"])
+        let (symbol, offset) = try splitOffset(spec.parts[1], spec)
+        let start: UInt64
+        if symbol.lowercased().hasPrefix("0x") {
+            guard let address = UInt64(symbol.dropFirst(2), radix: 16),
+                  let fileOffset = ELFFile.fileOffset(of: address, in: file.loadSegments()) else {
+                throw Diagnostic.error("'\(symbol)' is not an address inside '\(path)'", at: spec.range,
+                                       hint: "addresses are virtual addresses as nm or objdump print them")
+            }
+            start = fileOffset
+        } else {
+            start = try UserFunctionLookup(path: path, functions: file.functions()).resolve(symbol, at: spec.range).fileOffset
         }
         return AttachPoint(kind: spec.kind,
-                           target: .userFunction(binary: path, function: function, offset: offset, isReturn: spec.kind.isReturn),
+                           target: .userFunction(binary: path, function: symbol, offset: offset, fileOffset: start + UInt64(offset),
+                                                 isReturn: spec.kind.isReturn),
                            context: .registers(isReturn: spec.kind.isReturn, parameters: []), label: spec.description)
     }
 

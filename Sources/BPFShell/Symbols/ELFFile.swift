@@ -11,7 +11,7 @@ public final class ELFFile {
     }
 
     private let fd: Int32
-    private let elf: OpaquePointer
+    let elf: OpaquePointer
 
     public init?(path: String) {
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { return nil }
@@ -29,6 +29,8 @@ public final class ELFFile {
         elf_end(elf)
         close(fd)
     }
+
+    func sectionsWithHeaders() -> [(OpaquePointer, GElf_Shdr)] { sections() }
 
     private func sections() -> [(OpaquePointer, GElf_Shdr)] {
         var result: [(OpaquePointer, GElf_Shdr)] = []

@@ -53,6 +53,33 @@ struct SamplingAndUserProbeTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// pthread_create has two versions in glibc; the plain name binds to the default one,
+    /// as the dynamic linker does, and counts the threads a program starts.
+    @Test func versionedLibcSymbolCountsThreads() throws {
+        try Capabilities.requireBPF()
+        let binary = try buildProgram("threads", source: """
+        #include <pthread.h>
+        #include <stdlib.h>
+        static void *work(void *arg) { return arg; }
+        int main(int argc, char **argv) {
+            int n = argc > 1 ? atoi(argv[1]) : 3;
+            for (int i = 0; i < n; i++) { pthread_t t; pthread_create(&t, 0, work, 0); pthread_join(t, 0); }
+            return 0;
+        }
+        """)
+        defer { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map threads count")
+        shell.send("probe uprobe:libc:pthread_create { if (streq(comm(), \"threads\")) count(threads); }")
+        #expect(shell.waitForOutput("p1 attached: uprobe:libc:pthread_create"), "\(shell.errors)")
+        #expect(run(binary, ["5"]) == 0)
+        shell.send("print threads")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("threads: 5\n"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     @Test func samplingKinds() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()

@@ -200,3 +200,22 @@ import Testing
         #expect(commands.first?.block?.text == " count(c); ")
     }
 }
+
+/// Every versioned function of the machine's libc resolves to one place, as the
+/// dynamic linker would bind it (no kernel needed: the ELF file is read).
+@Suite struct UserFunctionLookupTests {
+    @Test func everyVersionedLibcFunctionResolves() throws {
+        let path = try #require(BinaryLocator.resolve("libc"))
+        let functions = try #require(ELFFile(path: path)).functions()
+        let lookup = UserFunctionLookup(path: path, functions: functions)
+        let versionedNames = Set(functions.filter { $0.version != nil }.map(\.name))
+        #expect(versionedNames.count > 200, "\(versionedNames.count) versioned functions")
+        for name in versionedNames {
+            #expect(throws: Never.self, "\(name)") { _ = try lookup.resolve(name, at: nil) }
+        }
+        let plain = try lookup.resolve("pthread_create", at: nil)
+        let old = try lookup.resolve("pthread_create@GLIBC_2.2.5", at: nil)
+        #expect(plain.isDefaultVersion && plain.version == "GLIBC_2.34" && !old.isDefaultVersion)
+        #expect(throws: Diagnostic.self) { _ = try lookup.resolve("pthread_create@GLIBC_9", at: nil) }
+    }
+}
