@@ -48,6 +48,9 @@ public struct ScriptRunner {
     /// Runs `text` in `session`; returns false at the first failing command.
     @discardableResult
     public static func run(_ text: String, in session: Session, sourceName: String, arguments: [String] = []) -> Bool {
+        let wasRunningScript = session.isRunningScript
+        session.isRunningScript = true
+        defer { session.isRunningScript = wasRunningScript }
         var gatherer = CommandGatherer()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, rawLine) in lines.enumerated() {
@@ -60,6 +63,15 @@ public struct ScriptRunner {
             }
             let line = substitute(String(rawLine), arguments: arguments)
             guard let chunk = gatherer.add(line, lineNumber: lineNumber) else { continue }
+            // Ctrl-C outside a run (during a compile, a print) counts toward ending the script.
+            if Signals.takeInterrupt() {
+                session.interruptsInScript += 1
+                if session.interruptsInScript >= 2 {
+                    session.report(.error("interrupted: the script ends before line \(lineNumber)"),
+                                   source: SourceContext(sourceName: sourceName, text: "", lineOffset: 0))
+                    return false
+                }
+            }
             guard session.execute(chunk, sourceName: sourceName) else { return false }
         }
         if let unclosed = gatherer.finish() {

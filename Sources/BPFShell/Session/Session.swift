@@ -61,6 +61,10 @@ public final class Session {
     /// What each probe_name() value names ("tracepoint:syscalls:sys_enter_openat"), kept
     /// after its probe is dropped so maps keyed by it still read.
     var pointLabels: [UInt32: String] = [:]
+    /// Scripts: Ctrl-C ends a `run` and the script goes on (run, then print, is
+    /// bpftrace's END); a second Ctrl-C ends the script. Counted here.
+    var isRunningScript = false
+    var interruptsInScript = 0
     /// The size of str_t in probes and maps made from now on (`set strlen N`).
     var stringLength = CUnitBuilder.defaultStringLength
     var nextProbeNumber = 1

@@ -164,6 +164,35 @@ struct SessionArtifactTests {
         #expect(buckets?.first?["low"] as? Int == 64 && buckets?.first?["high"] as? Int == 127 && buckets?.first?["count"] as? Int == 3)
     }
 
+    /// In a script, Ctrl-C ends a run and the script goes on (run, then print, is
+    /// bpftrace's END); a second Ctrl-C ends the script.
+    @Test func ctrlCEndsARunThenTheScript() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let script = path("interrupt.bpfsh")
+        try """
+        map c count
+        probe tracepoint:syscalls:sys_enter_getppid { count(c); }
+        run 30s
+        echo after the first run
+        run 30s
+        echo never printed
+
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = try ShellProcess(arguments: [script])
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        usleep(300_000)
+        kill(shell.process.processIdentifier, SIGINT)
+        #expect(shell.waitForOutput("after the first run"), "\(shell.output)")
+        usleep(300_000)
+        kill(shell.process.processIdentifier, SIGINT)
+        _ = shell.finish()
+        #expect(shell.output.contains("run interrupted; the script goes on"), "\(shell.output)")
+        #expect(shell.output.contains("interrupted again: the script ends here"), "\(shell.output)")
+        #expect(!shell.output.contains("never printed"))
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     @Test func dryRunCompilesWithoutLoading() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()

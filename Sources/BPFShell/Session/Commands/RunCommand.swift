@@ -27,7 +27,17 @@ struct RunCommand: ShellCommand {
         _ = try session.runtime()
         _ = Signals.takeInterrupt()
         if session.pump(seconds: seconds), !session.isInterrupted {
-            session.say("run interrupted; maps keep what they gathered")
+            guard session.isRunningScript else {
+                session.say("run interrupted; maps keep what they gathered")
+                return
+            }
+            session.interruptsInScript += 1
+            if session.interruptsInScript >= 2 {
+                session.say("interrupted again: the script ends here; maps keep what they gathered")
+                session.finish()
+            } else {
+                session.say("run interrupted; the script goes on (Ctrl-C again ends it)")
+            }
         }
     }
 }
