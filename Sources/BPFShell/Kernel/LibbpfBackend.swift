@@ -57,6 +57,12 @@ public final class LibbpfBackend: TracingBackend {
         return CreatedMap(handle: map, keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
     }
 
+    public func release(_ handle: any MapHandle) {
+        guard let map = handle as? LibbpfMap else { return }
+        maps.removeAll { $0 === map }
+        map.kernelMap.close()
+    }
+
     public func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry] {
         try own(map).kernelMap.readAll()
     }

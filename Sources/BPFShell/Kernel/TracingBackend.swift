@@ -31,6 +31,8 @@ public protocol TracingBackend: AnyObject {
     /// How many times the probe ran.
     func hits(of probe: any ProbeHandle) -> UInt64
 
+    /// Frees a session map no loaded probe is bound to.
+    func release(_ map: any MapHandle)
     func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry]
     func clear(_ map: any MapHandle) throws(KernelError)
     func statistics(of map: any MapHandle) -> MapStatistics

@@ -9,11 +9,13 @@ public final class AttachedProbe {
     public let source: String
     public let unit: GeneratedUnit
     let handle: any ProbeHandle
+    /// The session maps bound into it (a map in use cannot be dropped).
+    public let mapNames: [String]
     public let compileMilliseconds: Double
     public let loadMilliseconds: Double
 
     init(number: Int, name: String, specs: [ProbeSpec], points: [AttachPoint], source: String, unit: GeneratedUnit,
-         handle: any ProbeHandle, compileMilliseconds: Double, loadMilliseconds: Double) {
+         handle: any ProbeHandle, mapNames: [String], compileMilliseconds: Double, loadMilliseconds: Double) {
         self.number = number
         self.name = name
         self.specs = specs
@@ -21,6 +23,7 @@ public final class AttachedProbe {
         self.source = source
         self.unit = unit
         self.handle = handle
+        self.mapNames = mapNames
         self.compileMilliseconds = compileMilliseconds
         self.loadMilliseconds = loadMilliseconds
     }

@@ -68,6 +68,11 @@ extension Session {
             }
             return diagnostic
         }
+        if let mismatch = MapArgumentMismatch(message.message),
+           var diagnostic = mismatch.diagnostic(in: cell.text, line: message.line, column: message.column) {
+            diagnostic.cell = cellNumber
+            return diagnostic
+        }
         let length = tokenLength(in: cell.text, line: message.line, column: message.column)
         var diagnostic = Diagnostic(message.severity, message.message,
                                     at: SourceRange(line: message.line, column: message.column, length: length))

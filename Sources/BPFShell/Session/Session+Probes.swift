@@ -86,7 +86,8 @@ extension Session {
         }
         let attachMilliseconds = milliseconds(since: attachStart)
         let probe = AttachedProbe(number: number, name: built.name, specs: specs, points: built.points, source: source,
-                                  unit: built.unit, handle: handle, compileMilliseconds: built.object.milliseconds,
+                                  unit: built.unit, handle: handle, mapNames: built.maps.map(\.decl.name),
+                                  compileMilliseconds: built.object.milliseconds,
                                   loadMilliseconds: loadMilliseconds)
         nextProbeNumber += 1
         for (index, point) in built.points.enumerated() {
@@ -148,6 +149,12 @@ extension Session {
 
     func reattach(_ probe: AttachedProbe) throws {
         try withKernelErrors(at: probe.specs.first?.range) { try backend.attach(probe.handle, at: probe.points) }
+    }
+
+    /// Deletes a map no probe uses: the kernel frees it and its name is free again.
+    func dropMap(_ map: SessionMap) {
+        maps.removeAll { $0 === map }
+        backend.release(map.handle)
     }
 
     func drop(_ probe: AttachedProbe) {

@@ -49,6 +49,10 @@ final class FakeBackend: TracingBackend {
     func verifierLog(of probe: any ProbeHandle) throws(KernelError) -> String { "fake: no verifier" }
     func hits(of probe: any ProbeHandle) -> UInt64 { 0 }
 
+    func release(_ map: any MapHandle) {
+        maps.removeAll { $0 === map }
+    }
+
     func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry] {
         (map as? FakeMap)?.entries ?? []
     }

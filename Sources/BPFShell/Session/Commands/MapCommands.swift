@@ -41,6 +41,14 @@ struct PrintCommand: ShellCommand {
         guard let map = session.map(named: mapToken.text) else {
             throw session.unknownMap(mapToken)
         }
+        if let unit, !map.decl.kind.isHistogram {
+            throw Diagnostic.error("'\(unit.rawValue)' scales histogram buckets; '\(map.decl.name)' is a \(map.decl.kind.description) map",
+                                   at: mapToken.range, hint: "units apply to hist and lhist maps of times: print LAT us")
+        }
+        if selection.limit != nil, map.decl.kind == .hist(key: nil) || map.decl.kind.family == .lhist || map.decl.kind == .count(key: nil) {
+            throw Diagnostic.error("top picks rows, and '\(map.decl.name)' (\(map.decl.kind.description)) has one",
+                                   at: mapToken.range, hint: "top applies to maps with keys: count<K>, hash<K,V>, hist<K>, stats<K>")
+        }
         session.drainEvents()
         let contents = try session.contents(of: map, selection: selection)
         session.show(.map(name: map.decl.name, contents: contents, unit: unit))

@@ -83,18 +83,38 @@ struct AttachCommand: ProbeNameCommand {
     }
 }
 
-struct DropCommand: ProbeNameCommand {
+/// `drop PROBE` unloads a probe; `drop MAP` deletes a map no probe uses.
+struct DropCommand: ShellCommand {
     static let name = "drop"
     static let needsKernel = true
-    static let summary = "detach and unload a probe; the maps it wrote to stay"
-    static let usage = "drop PROBE"
+    static let summary = "detach and unload a probe (its maps stay), or delete a map no probe uses"
+    static let usage = "drop PROBE | drop MAP"
     static let example = "drop p1"
     let target: Token
 
+    init(_ syntax: CommandSyntax) throws {
+        try syntax.expectArguments(1...1, usage: Self.usage)
+        target = syntax.arguments[0]
+    }
+
     func execute(in session: Session, cell: Int) throws {
-        let probe = try probe(in: session)
-        session.drop(probe)
-        session.say("dropped \(probe.name)")
+        if let probe = session.probe(named: target.text) {
+            session.drop(probe)
+            session.say("dropped \(probe.name)")
+            return
+        }
+        guard let map = session.map(named: target.text) else {
+            var diagnostic = session.unknownProbe(target)
+            diagnostic.message = "no probe or map named '\(target.text)'"
+            throw diagnostic
+        }
+        let users = session.probes.filter { $0.mapNames.contains(map.decl.name) }.map(\.name)
+        guard users.isEmpty else {
+            throw Diagnostic.error("map '\(map.decl.name)' is used by \(users.joined(separator: ", "))", at: target.range,
+                                   hint: "drop " + users.joined(separator: ", ") + " first; 'clear \(map.decl.name)' empties it instead")
+        }
+        session.dropMap(map)
+        session.say("dropped map \(map.decl.name) and what it held")
     }
 }
 
