@@ -172,6 +172,15 @@ public struct Builtin: Sendable {
         all.contains { $0.role == .stack && identifiers.contains($0.name) }
     }
 
+    /// The type a call of a built-in gives, read from its text ("comm()" → comm_t,
+    /// "str(args->filename)" → str_t); nil for anything else.
+    public static func resultType(of expression: String) -> String? {
+        let text = expression.trimmingCharacters(in: .whitespaces)
+        guard text.hasSuffix(")"), let open = text.firstIndex(of: "("), let builtin = named(String(text[..<open])),
+              !builtin.returns.isEmpty, !builtin.returns.hasSuffix("*") else { return nil }
+        return builtin.returns
+    }
+
     /// Whether code that names `identifiers` writes to the ring buffer (print()).
     public static func usesEvents(_ identifiers: Set<String>) -> Bool {
         all.contains { $0.role == .output && identifiers.contains($0.name) }
@@ -254,18 +263,19 @@ public enum MapOperation: String, Sendable {
     }
 
     /// A declaration the operation works with, for "declare it first" hints.
-    public func exampleDeclaration(arguments: Int) -> String {
+    /// `key` is the key's type where the call shows it (`count(m, comm())` → comm_t).
+    public func exampleDeclaration(arguments: Int, key: String? = nil) -> String {
         switch self {
         case .count where arguments == 1, .sum where arguments == 2: return "count"
-        case .count: return "count<comm_t>"
-        case .sum: return "count<u32>"
+        case .count: return "count<\(key ?? "comm_t")>"
+        case .sum: return "count<\(key ?? "u32")>"
         case .hist: return "hist"
-        case .histBy: return "hist<u32>"
+        case .histBy: return "hist<\(key ?? "u32")>"
         case .lhist: return "lhist(0, 1000, 100)"
-        case .set, .get, .del: return "hash<u32, u64>"
-        case .stats: return "stats<u32>"
-        case .min: return "min<u32>"
-        case .max: return "max<u32>"
+        case .set, .get, .del: return "hash<\(key ?? "u32"), u64>"
+        case .stats: return "stats<\(key ?? "u32")>"
+        case .min: return "min<\(key ?? "u32")>"
+        case .max: return "max<\(key ?? "u32")>"
         }
     }
 }

@@ -33,6 +33,24 @@ public struct ClangMessage: Equatable, Sendable {
         return messages
     }
 
+    /// Code-generation errors (the BPF backend's "unsupported signed division") point at
+    /// the generated function; the note after them names the user's line ("could not
+    /// determine the original source location for bpfsh-body:4:5"): move them there.
+    static func locatedByNotes(_ messages: [ClangMessage]) -> [ClangMessage] {
+        var result = messages
+        let marker = "original source location for "
+        for (index, message) in messages.enumerated() where message.severity == .error && index + 1 < messages.count {
+            let note = messages[index + 1]
+            guard note.severity == .note, let found = note.message.range(of: marker) else { continue }
+            let location = note.message[found.upperBound...].split(separator: ":")
+            guard location.count >= 3, let line = Int(location[1]), let column = Int(location[2]) else { continue }
+            result[index].file = String(location[0])
+            result[index].line = line
+            result[index].column = column
+        }
+        return result
+    }
+
     /// bpfsh's own checks are static assertions whose text is the message: drop clang's
     /// "static assertion failed due to requirement '…':" wrapper around it.
     static func plainMessage(_ message: String) -> String {

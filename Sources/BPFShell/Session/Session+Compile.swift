@@ -18,8 +18,15 @@ extension Session {
         } catch let failure as CompileFailure {
             var diagnostics: [Diagnostic] = []
             var missingFields: [String: (diagnostic: Diagnostic, points: [String])] = [:]
-            for message in failure.messages where message.severity == .error {
+            for message in ClangMessage.locatedByNotes(failure.messages) where message.severity == .error {
                 guard var diagnostic = diagnostic(for: message, fallback: fallback, what: what) else { continue }
+                if message.message.hasPrefix("unsupported signed division") {
+                    diagnostic.message = "signed division or modulo: BPF programs divide only unsigned numbers"
+                    diagnostic.hints = ["cast the operands to unsigned, e.g. (u64)a / b, or declare the variable u64"]
+                    if let range = diagnostic.range, let cellNumber = diagnostic.cell, let text = cells[cellNumber]?.text {
+                        diagnostic.range = Self.statementRange(in: text, from: range)
+                    }
+                }
                 if points.count > 1, let (field, structName) = Self.missingField(message.message),
                    let point = points.first(where: { $0.recordStructName == structName }) {
                     let key = "\(field)@\(message.line):\(message.column)"
@@ -55,6 +62,19 @@ extension Session {
         guard message.hasPrefix("no member named '"), parts.count >= 4, parts[3].hasPrefix("struct ") else { return nil }
         return (parts[1], String(parts[3].dropFirst("struct ".count)))
     }
+
+    /// From `start` to the end of its statement (the ';' or the line's end): what a
+    /// code-generation error located only by its statement points at.
+    static func statementRange(in text: String, from range: SourceRange) -> SourceRange {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard range.start.line >= 1, range.start.line <= lines.count else { return range }
+        let line = Array(lines[range.start.line - 1])
+        let start = max(range.start.column - 1, 0)
+        guard start < line.count else { return range }
+        let end = line[start...].firstIndex(of: ";").map { $0 + 1 } ?? line.count
+        return SourceRange(line: range.start.line, column: start + 1, length: end - start)
+    }
+
 
     private func diagnostic(for message: ClangMessage, fallback: SourceRange?, what: String) -> Diagnostic? {
         guard let cellNumber = cell(forFile: message.file, current: cellCount), let cell = cells[cellNumber] else {

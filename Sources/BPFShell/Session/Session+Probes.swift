@@ -120,7 +120,10 @@ extension Session {
             guard let map = self.map(named: use.mapName) else {
                 var hints: [String] = []
                 if let hint = Suggestions.hint(for: use.mapName, in: mapNames) { hints.append(hint) }
-                hints.append("declare it first, for example: map \(use.mapName) \(operation.exampleDeclaration(arguments: use.argumentCount))")
+                let keyArgument = CallScanner.calls(named: use.operation, in: body.text)
+                    .first { $0.arguments.first?.text == use.mapName && $0.arguments.count > 1 }?.arguments[1].text
+                let key = keyArgument.flatMap(Builtin.resultType)
+                hints.append("declare it first, for example: map \(use.mapName) \(operation.exampleDeclaration(arguments: use.argumentCount, key: key))")
                 diagnostics.append(Diagnostic(.error, "unknown map '\(use.mapName)'", at: use.range, hints: hints))
                 continue
             }
