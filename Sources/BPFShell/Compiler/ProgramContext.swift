@@ -122,6 +122,16 @@ public struct AttachPoint: Equatable, Sendable {
 
     public var description: String { label }
 
+    /// Whether the pointers the body gets point into a process (uprobes, USDT, syscall
+    /// tracepoints) rather than into the kernel.
+    public var readsUserMemory: Bool {
+        switch target {
+        case .userFunction, .usdt: return true
+        case let .tracepoint(category, _): return category == "syscalls"
+        default: return false
+        }
+    }
+
     /// The struct a tracepoint body's `args` points to (nil for other kinds).
     public var recordStructName: String? {
         if case let .tracepoint(format) = context { return format.structName }

@@ -50,7 +50,7 @@ public struct VerifierReport: Equatable, Sendable {
             ("invalid access to map value", "an access goes past the end of a map value: check the index against the array size"),
             ("R0 !read_ok", "the probe must return a value"),
             ("unreleased reference", "a reference (e.g. a ring buffer record) is not released on every path"),
-            ("invalid mem access 'scalar'", "a plain number is dereferenced as a pointer: read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ()"),
+            ("invalid mem access 'scalar'", "a kernel pointer held as a number is dereferenced: read through it with BPF_CORE_READ(p, field) or bpf_probe_read_kernel(&v, sizeof(v), p); bpf_get_current_task_btf() gives a task you can dereference"),
             ("unknown func", "the helper is not available for this probe type on this kernel"),
             ("min value is negative", "an index may be negative: use an unsigned type or check it"),
         ]

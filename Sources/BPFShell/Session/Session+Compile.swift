@@ -20,6 +20,17 @@ extension Session {
             var missingFields: [String: (diagnostic: Diagnostic, points: [String])] = [:]
             for message in ClangMessage.locatedByNotes(failure.messages) where message.severity == .error {
                 guard var diagnostic = diagnostic(for: message, fallback: fallback, what: what) else { continue }
+                if message.message.contains("BPF stack limit is exceeded") {
+                    // Said once, at the user's largest local array when there is one.
+                    if diagnostics.contains(where: { $0.message.hasPrefix("this probe's locals") }) { continue }
+                    diagnostic.message = "this probe's locals need more than the 512 bytes of stack BPF gives a program"
+                    diagnostic.hints = ["keep large buffers in a map: map scratch array<struct big> size 1, then "
+                                        + "struct big *b = get(scratch, 0); if (b) { … }"]
+                    if let (cellNumber, range) = largestLocalArray(fallback: diagnostic) {
+                        diagnostic.cell = cellNumber
+                        diagnostic.range = range
+                    }
+                }
                 if message.message.hasPrefix("unsupported signed division") {
                     diagnostic.message = "signed division or modulo: BPF programs divide only unsigned numbers"
                     diagnostic.hints = ["cast the operands to unsigned, e.g. (u64)a / b, or declare the variable u64"]
@@ -61,6 +72,30 @@ extension Session {
         let parts = message.components(separatedBy: "'")
         guard message.hasPrefix("no member named '"), parts.count >= 4, parts[3].hasPrefix("struct ") else { return nil }
         return (parts[1], String(parts[3].dropFirst("struct ".count)))
+    }
+
+    /// The biggest `TYPE name[N]` declared in the current probe's body, for errors about
+    /// the stack (clang places them on the function, not on the array).
+    private func largestLocalArray(fallback: Diagnostic) -> (Int, SourceRange)? {
+        let cellNumber = fallback.cell ?? cellCount
+        guard let text = cells[cellNumber]?.text else { return nil }
+        var best: (size: Int, range: SourceRange)?
+        for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let characters = Array(line)
+            var index = 0
+            while let open = characters[index...].firstIndex(of: "["), let close = characters[open...].firstIndex(of: "]") {
+                let count = Int(String(characters[(open + 1)..<close]).trimmingCharacters(in: .whitespaces)) ?? 0
+                // A declaration: a name, then a type word before it ("char buf[700]").
+                let start = characters[..<open].lastIndex { $0 == ";" || $0 == "{" }.map { $0 + 1 } ?? 0
+                let declaration = String(characters[start...close]).trimmingCharacters(in: .whitespaces)
+                if count > (best?.size ?? 64), declaration.split(separator: " ").count >= 2 {
+                    let column = start + (characters[start...].firstIndex { $0 != " " } ?? start) - start + 1
+                    best = (count, SourceRange(line: lineIndex + 1, column: column, length: declaration.count + 1))
+                }
+                index = close + 1
+            }
+        }
+        return best.map { (cellNumber, $0.range) }
     }
 
     /// From `start` to the end of its statement (the ';' or the line's end): what a

@@ -4,12 +4,12 @@ import Foundation
 /// the cause and the verifier's log; Session knows what the user typed.
 extension Session {
     /// Runs a backend call, turning its `KernelError` into a diagnostic at `range`.
-    func withKernelErrors<T>(at range: SourceRange?, probeName: String? = nil,
+    func withKernelErrors<T>(at range: SourceRange?, probeName: String? = nil, points: [AttachPoint] = [],
                              _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as KernelError {
-            throw diagnostic(for: error, at: range, probeName: probeName)
+            throw diagnostic(for: error, at: range, probeName: probeName, points: points)
         }
     }
 
@@ -19,9 +19,10 @@ extension Session {
         return diagnostic(for: kernel, at: range, probeName: nil)
     }
 
-    func diagnostic(for error: KernelError, at range: SourceRange?, probeName: String? = nil) -> Diagnostic {
+    func diagnostic(for error: KernelError, at range: SourceRange?, probeName: String? = nil,
+                    points: [AttachPoint] = []) -> Diagnostic {
         if let log = error.verifierLog {
-            return verifierDiagnostic(log: log, probeName: probeName ?? error.subject, fallback: range)
+            return verifierDiagnostic(log: log, probeName: probeName ?? error.subject, fallback: range, points: points)
         }
         var hints = error.hint.map { [$0] } ?? []
         let libbpfLines = error.libbpfLog.split(separator: "\n").map(String.init)
@@ -37,7 +38,7 @@ extension Session {
 
     /// A verifier rejection in terms of what the user typed: its last complaint, on the
     /// user's line when BTF line info names it; the whole log stays for `show log`.
-    private func verifierDiagnostic(log: String, probeName: String, fallback: SourceRange?) -> Diagnostic {
+    private func verifierDiagnostic(log: String, probeName: String, fallback: SourceRange?, points: [AttachPoint]) -> Diagnostic {
         lastVerifierLog = log
         let report = VerifierReport(log: log)
         var diagnostic = Diagnostic(.error, "the verifier rejected probe '\(probeName)': \(report.message)", at: fallback)
@@ -63,7 +64,12 @@ extension Session {
             }
         }
         if let instruction = report.instruction { diagnostic.details.append("at instruction: \(instruction)") }
-        if let explanation = report.explanation { diagnostic.hints.append(explanation) }
+        if report.message.contains("invalid mem access 'scalar'"), points.contains(where: \.readsUserMemory) {
+            diagnostic.hints.append("a user-space pointer (a syscall argument, a uprobe's argument) is dereferenced: "
+                                    + "read a string with str(p), anything else with bpf_probe_read_user(&v, sizeof(v), p)")
+        } else if let explanation = report.explanation {
+            diagnostic.hints.append(explanation)
+        }
         diagnostic.hints.append("\(report.omittedLines) more lines of verifier log: 'show log' prints them")
         return diagnostic
     }

@@ -72,7 +72,7 @@ extension Session {
                                   programNames: built.unit.programNames, kind: kind)
 
         let loadStart = DispatchTime.now()
-        let handle = try withKernelErrors(at: range, probeName: built.name) {
+        let handle = try withKernelErrors(at: range, probeName: built.name, points: built.points) {
             try backend.loadProbe(image, number: number, maps: built.maps.map(\.handle))
         }
         let loadMilliseconds = milliseconds(since: loadStart)
