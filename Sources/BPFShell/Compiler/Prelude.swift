@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 15
+    static let version = 16
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -88,9 +88,12 @@ enum Prelude {
     typedef struct { s32 kstack_id; } kstack_t;
     typedef struct { s32 ustack_id; u32 pid; } ustack_t;
 
+    /* ts: CLOCK_MONOTONIC when print() ran; the shell turns it into wall-clock or
+       session time when `set timestamps` asks for it. */
     struct bpfsh_event {
         u32 probe;
         u32 length;
+        u64 ts;
         char text[\(messageCapacity)];
     };
 
@@ -224,6 +227,7 @@ enum Prelude {
             return;
         }
         e->probe = bpfsh_probe_id;
+        e->ts = bpf_ktime_get_ns();
         long n = bpf_snprintf(e->text, sizeof(e->text), fmt, data, data_size);
         e->length = n > 0 ? (u32)n : 0;
         bpf_ringbuf_submit(e, bpfsh_wakeup_flags());

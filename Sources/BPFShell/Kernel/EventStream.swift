@@ -4,8 +4,11 @@ import Foundation
 /// Drains print() records from the session's ring buffer.
 /// The corresponding libbpf function is `ring_buffer__new`.
 public final class EventStream {
-    /// Called for each record with its text bytes (valid only during the call).
-    public typealias Handler = (_ probeID: Int, _ text: UnsafeRawBufferPointer) -> Void
+    /// Called for each record: its probe, its CLOCK_MONOTONIC time and its text bytes
+    /// (valid only during the call).
+    public typealias Handler = (_ probeID: Int, _ nanoseconds: UInt64, _ text: UnsafeRawBufferPointer) -> Void
+    /// struct bpfsh_event: u32 probe, u32 length, u64 ts, then the text.
+    static let headerSize = 16
     private var ring: OpaquePointer?
     private let handler: Handler
 
@@ -13,13 +16,14 @@ public final class EventStream {
         self.handler = handler
         let context = Unmanaged.passUnretained(self).toOpaque()
         let callback: ring_buffer_sample_fn = { context, data, size in
-            guard let context, let data, size >= 8 else { return 0 }
+            guard let context, let data, size >= EventStream.headerSize else { return 0 }
             let stream = Unmanaged<EventStream>.fromOpaque(context).takeUnretainedValue()
             let probe = data.loadUnaligned(as: UInt32.self)
             let length = Int(data.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            let nanoseconds = data.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             // bpf_snprintf's count includes the NUL; never read past the record.
-            let usable = min(max(length - 1, 0), size - 8)
-            stream.handler(Int(probe), UnsafeRawBufferPointer(start: data + 8, count: usable))
+            let usable = min(max(length - 1, 0), size - EventStream.headerSize)
+            stream.handler(Int(probe), nanoseconds, UnsafeRawBufferPointer(start: data + EventStream.headerSize, count: usable))
             return 0
         }
         LibBPF.clearLog()

@@ -65,8 +65,9 @@ public protocol TracingBackend: AnyObject {
     func close()
 }
 
-/// Receives one print() record: the probe's number and its text (valid during the call).
-public typealias EventHandler = (_ probeNumber: Int, _ text: UnsafeRawBufferPointer) -> Void
+/// Receives one print() record: the probe's number, its CLOCK_MONOTONIC time and its
+/// text (valid during the call).
+public typealias EventHandler = (_ probeNumber: Int, _ nanoseconds: UInt64, _ text: UnsafeRawBufferPointer) -> Void
 
 /// How the per-CPU copies of a value become the one a user sees.
 public enum PerCPUFold: Sendable {

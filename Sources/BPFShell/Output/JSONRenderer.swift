@@ -65,8 +65,11 @@ public struct JSONRenderer {
         }
     }
 
-    public func event(probe: String, text: String) -> String {
-        line(.object([("type", .string("event")), ("probe", .string(probe)), ("text", .string(text))]))
+    public func event(probe: String, time: EventTime? = nil, text: String) -> String {
+        var members: [(String, JSONValue)] = [("type", .string("event")), ("probe", .string(probe))]
+        if let time { members.append((time.key, time.value)) }
+        members.append(("text", .string(text)))
+        return line(.object(members))
     }
 
     /// The header `every` prints before each repetition.

@@ -115,15 +115,19 @@ final class Presenter {
 
     /// One print() record: its bytes as they are in text mode (the fast path: no String
     /// per record), an `event` object in JSON mode.
-    func showEvent(probe name: () -> String, text: UnsafeRawBufferPointer) {
+    func showEvent(probe name: () -> String, time: EventTime?, text: UnsafeRawBufferPointer) {
+        let prefix = time.map { $0.text + " " }
         if transcript.utf8.count < Self.transcriptLimit {
-            transcript += String(decoding: text, as: UTF8.self)
+            transcript += (prefix ?? "") + String(decoding: text, as: UTF8.self)
         } else {
             omittedBytes += text.count
         }
         switch format {
-        case .text: sink.write(bytes: text)
-        case .json: sink.write(json.event(probe: name(), text: String(decoding: text, as: UTF8.self)))
+        case .text:
+            if let prefix { sink.write(prefix) }
+            sink.write(bytes: text)
+        case .json:
+            sink.write(json.event(probe: name(), time: time, text: String(decoding: text, as: UTF8.self)))
         }
     }
 

@@ -86,10 +86,15 @@ struct Completer {
         case "detach", "attach", "drop":
             return before.count == 1 ? source.probeNames : []
         case "set":
-            if before.count == 1 { return ["output ", "ringbuf "] }
-            return before.count == 2 && before[1] == "output" ? ["text", "json"] : []
+            if before.count == 1 { return SetCommand.settings.map { $0 + " " } }
+            guard before.count == 2 else { return [] }
+            switch before[1] {
+            case "output": return ["text", "json"]
+            case "timestamps": return EventClock.Style.allCases.map(\.rawValue)
+            default: return []
+            }
         case "help":
-            return before.count == 1 ? source.commandNames : []
+            return before.count == 1 ? source.commandNames + Builtin.names + ["builtins"] : []
         case "load":
             return pathCandidates(current) + (current.contains("/") ? [] : source.snippetNames)
         case "save", "export":

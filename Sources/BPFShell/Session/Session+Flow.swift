@@ -80,7 +80,8 @@ extension Session {
     }
 
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.
-    func emitEvent(probe number: Int, text: UnsafeRawBufferPointer) {
-        presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, text: text)
+    func emitEvent(probe number: Int, nanoseconds: UInt64, text: UnsafeRawBufferPointer) {
+        let time = timestamps == .off ? nil : eventClock.stamp(nanoseconds, style: timestamps)
+        presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, time: time, text: text)
     }
 }

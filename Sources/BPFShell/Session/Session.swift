@@ -61,6 +61,10 @@ public final class Session {
     /// What each probe_name() value names ("tracepoint:syscalls:sys_enter_openat"), kept
     /// after its probe is dropped so maps keyed by it still read.
     var pointLabels: [UInt32: String] = [:]
+    /// Whether print() lines carry a time (`set timestamps wall|elapsed|off`).
+    var timestamps: EventClock.Style = .off
+    /// Turns the kernel's CLOCK_MONOTONIC into wall-clock and session time.
+    let eventClock = EventClock()
     /// Scripts: Ctrl-C ends a `run` and the script goes on (run, then print, is
     /// bpftrace's END); a second Ctrl-C ends the script. Counted here.
     var isRunningScript = false
@@ -85,7 +89,9 @@ public final class Session {
         let backend = backend ?? LibbpfBackend(ringBufferBytes: configuration.ringBufferBytes)
         self.backend = backend
         runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, btf: backend.btf)
-        backend.setEventHandler { [weak self] probe, text in self?.emitEvent(probe: probe, text: text) }
+        backend.setEventHandler { [weak self] probe, nanoseconds, text in
+            self?.emitEvent(probe: probe, nanoseconds: nanoseconds, text: text)
+        }
     }
 
     public static func defaultCacheRoot() -> URL {

@@ -72,4 +72,25 @@ struct StringTests {
         #expect(shell.output.contains("tracepoint:syscalls:sys_enter_getpgid      3"), "names stay after the probe is dropped: \(shell.output)")
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
+
+    /// `set timestamps`: print() lines carry the kernel's time of the event, as seconds
+    /// since the session began or as the time of day; JSON events carry it as a field.
+    @Test func printedLinesCarryTheirTime() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess()
+        shell.send("set timestamps elapsed")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) print(\"tick %d\\n\", 1); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        _ = getppid()
+        shell.send("run 100ms")
+        shell.send("set timestamps wall")
+        #expect(shell.waitForOutput("timestamps: wall"))
+        _ = getppid()
+        shell.send("run 100ms")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let ticks = shell.output.split(separator: "\n").filter { $0.hasSuffix(" tick 1") }.map(String.init)
+        #expect(ticks.count == 2, "\(shell.output)")
+        #expect(ticks.first?.range(of: #"^\+[0-9]+\.[0-9]{6} tick 1$"#, options: .regularExpression) != nil, "\(ticks)")
+        #expect(ticks.last?.range(of: #"^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} tick 1$"#, options: .regularExpression) != nil, "\(ticks)")
+    }
 }

@@ -66,9 +66,9 @@ struct EveryCommand: ShellCommand {
 /// `set output json|text`, `set ringbuf SIZE`, `set strlen N`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes)"
-    static let usage = "set output text|json | set ringbuf SIZE | set strlen N"
-    static let settings = ["output", "ringbuf", "strlen"]
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines)"
+    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed"
+    static let settings = ["output", "ringbuf", "strlen", "timestamps"]
     static let example = "set output json"
 
     let setting: Token
@@ -87,6 +87,11 @@ struct SetCommand: ShellCommand {
             guard let bytes = Self.bytes(value.text), bytes >= 4096, bytes <= 1 << 30 else {
                 throw Diagnostic.error("'\(value.text)' is not a ring buffer size between 4K and 1G", at: value.range,
                                        hint: "for example: set ringbuf 16M")
+            }
+        case "timestamps":
+            guard EventClock.Style(rawValue: value.text) != nil else {
+                throw Diagnostic.error("timestamps can be off, wall (time of day) or elapsed (seconds since the session began)",
+                                       at: value.range)
             }
         case "strlen":
             guard let length = Int(value.text), (1...CUnitBuilder.maximumStringLength).contains(length) else {
@@ -121,6 +126,9 @@ struct SetCommand: ShellCommand {
         case "output":
             session.outputFormat = Session.OutputFormat(rawValue: value.text) ?? .text
             session.say("output: \(value.text)")
+        case "timestamps":
+            session.timestamps = EventClock.Style(rawValue: value.text) ?? .off
+            session.say("timestamps: \(value.text)")
         case "strlen":
             guard let length = Int(value.text) else { return }
             try session.setStringLength(length, at: value.range)
