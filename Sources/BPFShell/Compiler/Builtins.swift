@@ -68,6 +68,18 @@ public struct Builtin: Sendable {
                     u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
                 """),
         // A keyless counter (`map total count`) takes no key: the macro picks by arity.
+        Builtin(name: "ksym", signature: "ksym(address)", returns: "ksym_t",
+                summary: "a kernel code address as a key printed as function+offset",
+                example: "count(callers, ksym(PT_REGS_IP(ctx)));", role: .stack,
+                macro: "ksym(a) ((ksym_t){ .kaddr = (u64)(a) })"),
+        // The pid goes to the map the shell reads mappings from, as ustack() does.
+        Builtin(name: "usym", signature: "usym(address)", returns: "usym_t",
+                summary: "a user code address of this process as a key printed as function+offset (library), after it exits too",
+                example: "count(calls, usym(PT_REGS_IP(ctx)));", role: .stack,
+                macro: """
+                usym(a) ({ usym_t ___u = { .uaddr = (u64)(a), .pid = pid() }; u8 ___one = 1; \\
+                    bpf_map_update_elem(&bpfsh_stack_pids, &___u.pid, &___one, BPF_NOEXIST); ___u; })
+                """),
         Builtin(name: "count", signature: "count(map[, key])", returns: "",
                 summary: "add 1 to the counter under key (a keyless `map NAME count` takes none)",
                 example: "count(opens, comm());", role: .mapOperation(.count),

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 16
+    static let version = 17
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -87,6 +87,11 @@ enum Prelude {
     /* Stack ids from the session's stack map; printed as symbolized frames. */
     typedef struct { s32 kstack_id; } kstack_t;
     typedef struct { s32 ustack_id; u32 pid; } ustack_t;
+
+    /* Code addresses, printed as function+offset by the shell: kernel ones from
+       kallsyms, user ones from the process's mappings (recorded while it lives). */
+    typedef struct { u64 kaddr; } ksym_t;
+    typedef struct { u64 uaddr; u32 pid; } usym_t;
 
     /* ts: CLOCK_MONOTONIC when print() ran; the shell turns it into wall-clock or
        session time when `set timestamps` asks for it. */

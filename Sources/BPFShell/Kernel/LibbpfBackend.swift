@@ -312,6 +312,8 @@ public final class LibbpfBackend: TracingBackend {
         return Array(addresses.prefix { $0 != 0 })
     }
 
+    public var recordsProcesses: Bool { channel?.stackPIDs != nil }
+
     public func stackProcessIDs() -> [UInt32] {
         guard let pids = channel?.stackPIDs, let entries = try? pids.readAll() else { return [] }
         return entries.map { entry in entry.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }

@@ -64,6 +64,7 @@ public final class PlanningBackend: TracingBackend {
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     public func stackAddresses(id: Int32) -> [UInt64]? { nil }
     public func stackProcessIDs() -> [UInt32] { [] }
+    public var recordsProcesses: Bool { false }
 
     public func features(trials: [FeatureTrial]) -> [FeatureFinding] {
         [FeatureFinding(name: "dry run", isAvailable: false, detail: "nothing is probed without loading into the kernel")]

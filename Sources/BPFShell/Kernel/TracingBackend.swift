@@ -56,6 +56,8 @@ public protocol TracingBackend: AnyObject {
     func stackAddresses(id: Int32) -> [UInt64]?
     /// The pids whose user stacks were recorded (their mappings are read while they live).
     func stackProcessIDs() -> [UInt32]
+    /// Whether a probe records such pids, so the shell must look while it waits for input.
+    var recordsProcesses: Bool { get }
 
     /// What this kernel supports, found by trying; `trials` are compiled minimal
     /// programs whose load shows whether BTF-attached kinds work.

@@ -79,11 +79,16 @@ public struct StackTrace: Equatable, Sendable {
 public enum SymbolReference: Equatable, Sendable {
     /// probe_name(): the probe's number in the high 16 bits, the point's index below.
     case probePoint(UInt32)
+    /// ksym(): a kernel code address.
+    case kernelAddress(UInt64)
+    /// usym(): a code address in a process.
+    case userAddress(pid: UInt32, address: UInt64)
 
     /// How it reads when the session cannot name it.
     var fallbackName: String {
         switch self {
         case let .probePoint(id): return "probe \(id >> 16) point \(id & 0xffff)"
+        case let .kernelAddress(address), let .userAddress(_, address): return "0x" + String(address, radix: 16)
         }
     }
 }

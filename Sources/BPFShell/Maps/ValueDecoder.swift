@@ -1,5 +1,8 @@
 /// Decodes raw map bytes into `Value`s using the BTF-derived `ValueType`.
 public enum ValueDecoder {
+    /// Structs that decode to one value (frames, a symbol, a probe point's name).
+    public static let symbolicTypeNames: Set<String> = ["kstack_t", "ustack_t", "ksym_t", "usym_t", "probe_t"]
+
     public static func decode(_ bytes: [UInt8], as type: ValueType) -> Value {
         bytes.withUnsafeBytes { decode($0, offset: 0, type: type) }
     }
@@ -46,6 +49,11 @@ public enum ValueDecoder {
         case .named("ustack_t", _):
             return .stack(StackTrace(isUser: true, id: Int32(truncatingIfNeeded: signExtend(loadInteger(buffer, offset: offset, size: 4), size: 4)),
                                      pid: UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset + 4, size: 4))))
+        case .named("ksym_t", _):
+            return .symbol(.kernelAddress(loadInteger(buffer, offset: offset, size: 8)), name: nil)
+        case .named("usym_t", _):
+            return .symbol(.userAddress(pid: UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset + 8, size: 4)),
+                                        address: loadInteger(buffer, offset: offset, size: 8)), name: nil)
         case .named("probe_t", _):
             return .symbol(.probePoint(UInt32(truncatingIfNeeded: loadInteger(buffer, offset: offset, size: 4))), name: nil)
         case let .named(_, inner):

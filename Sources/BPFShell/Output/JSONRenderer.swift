@@ -118,7 +118,7 @@ public struct JSONRenderer {
 }
 
 /// A minimal JSON value with ordered keys (so output is stable and diffable).
-public indirect enum JSONValue {
+public indirect enum JSONValue: Sendable {
     case null, bool(Bool), number(Double), integer(String), string(String)
     case array([JSONValue]), object([(String, JSONValue)])
 

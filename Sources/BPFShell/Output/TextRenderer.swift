@@ -136,6 +136,8 @@ public struct TextRenderer {
 
     /// A record type gets one column per field; anything else one column.
     private func columns(of type: ValueType, fallback: String) -> [Column] {
+        // Stacks, symbols and probe points decode to one value, whatever their struct holds.
+        if case let .named(name, _) = type, ValueDecoder.symbolicTypeNames.contains(name) { return [Column(title: fallback)] }
         if case let .record(record) = type.resolved, record.fields.count > 1 {
             return record.fields.map { Column(title: $0.name) }
         }

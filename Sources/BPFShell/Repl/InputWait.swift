@@ -36,6 +36,7 @@ enum InputWait {
             var wait = timeoutMilliseconds
             let idle = signalFD >= 0 ? idleSource : nil
             if let idle {
+                // fd -1: poll ignores the entry, the idle work runs on the timer alone.
                 descriptors.append(pollfd(fd: idle.fd, events: Int16(POLLIN), revents: 0))
                 if wait < 0 || wait > 250 { wait = 250 }
             }

@@ -13,7 +13,10 @@ final class PromptStreamer {
 
     /// Registers with the input wait when the session has a ring buffer to watch.
     func install() {
-        guard let fd = session.eventFD else { return }
+        // print() records wake the wait; processes ustack()/usym() saw need a look while
+        // they live even when nothing prints: a timer-only source (fd -1) does that.
+        guard session.eventFD != nil || session.backend.recordsProcesses else { return }
+        let fd = session.eventFD ?? -1
         InputWait.setIdleSource(fd: fd) { [unowned self] in drain() }
     }
 

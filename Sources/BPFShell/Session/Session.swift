@@ -293,6 +293,7 @@ public final class Session {
     /// nil when there is nothing to show, so the caller only clears the edit line when needed.
     func drainEventsBuffered() -> [OutputItem]? {
         let consumed = backend.drainEvents()
+        snapshotStackProcesses()
         let problems = collectRuntimeProblems()
         return consumed > 0 || !problems.isEmpty ? problems : nil
     }

@@ -23,6 +23,10 @@ final class StackSymbolizer: StackResolver {
     func name(of reference: SymbolReference) -> String? {
         switch reference {
         case let .probePoint(id): return pointLabels[id]
+        case let .kernelAddress(address): return kernel.describe(address)
+        case let .userAddress(pid, address):
+            guard let maps = processMaps(pid) else { return "0x" + String(address, radix: 16) + " (process \(pid): mappings unknown)" }
+            return describeUser(address, maps)
         }
     }
 

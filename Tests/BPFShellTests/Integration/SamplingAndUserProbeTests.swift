@@ -80,6 +80,38 @@ struct SamplingAndUserProbeTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// ksym()/usym() keys print as function+offset; a user address still names its
+    /// function after the process exited.
+    @Test func symbolKeysNameTheirFunctions() throws {
+        try Capabilities.requireBPF()
+        let binary = try buildProgram("symdemo", source: """
+        #include <unistd.h>
+        __attribute__((noinline)) int bpfsh_symbol_target(int x) { return x * 2; }
+        int main(void) {
+            int s = 0;
+            for (int i = 0; i < 4; i++) s += bpfsh_symbol_target(i);
+            usleep(600000); /* the shell reads a recorded process's mappings while it waits for input */
+            return s == 12 ? 0 : 1;
+        }
+        """)
+        defer { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("map u count<usym_t>")
+        shell.send("map k count<ksym_t>")
+        shell.send("c { extern const void vfs_read __ksym; }")
+        shell.send("probe uprobe:\(binary):bpfsh_symbol_target { count(u, usym(PT_REGS_IP(ctx))); count(k, ksym(&vfs_read)); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        #expect(run(binary, []) == 0)
+        shell.send("run 100ms")
+        shell.send("print u")
+        shell.send("print k")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("bpfsh_symbol_target (symdemo)      4"), "\(shell.output)")
+        #expect(shell.output.contains("vfs_read      4"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     @Test func samplingKinds() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()

@@ -74,6 +74,7 @@ final class FakeBackend: TracingBackend {
     func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     func stackAddresses(id: Int32) -> [UInt64]? { nil }
     func stackProcessIDs() -> [UInt32] { [] }
+    var recordsProcesses: Bool { false }
     func features(trials: [FeatureTrial]) -> [FeatureFinding] { [] }
 
     func close() {
