@@ -73,7 +73,10 @@ public struct MapDecl: Equatable, Sendable {
         switch kind {
         case .hist(nil): return Self.log2Slots
         case .count(nil): return 1
-        case let .lhist(min, max, step): return Int((max - min + step - 1) / step) + 2
+        case let .lhist(min, max, step):
+            // Rounded up without adding: MAX - MIN + STEP could pass Int64.max (parse checked MAX - MIN).
+            let span = max &- min
+            return Int(span / step + (span % step == 0 ? 0 : 1)) + 2
         default: return size ?? Self.defaultSize
         }
     }
@@ -104,7 +107,7 @@ public struct MapDecl: Equatable, Sendable {
         var size: Int?
         if let sizeIndex = rest.firstIndex(where: { $0.text == "size" }) {
             guard sizeIndex + 1 < rest.count, let value = parseCount(rest[sizeIndex + 1].text), value > 0 else {
-                throw .error("size needs a positive number of entries", at: rest[sizeIndex].range,
+                throw .error("size needs a number of entries from 1 to \(maximumSize)", at: rest[sizeIndex].range,
                              hint: "for example: size 65536 (or 64k, 1m)")
             }
             guard sizeIndex + 2 == rest.count else {
@@ -181,7 +184,9 @@ public struct MapDecl: Equatable, Sendable {
             guard step > 0, max > min else {
                 throw .error("lhist needs MIN < MAX and STEP > 0", at: range)
             }
-            guard (max - min) / step <= 100_000 else {
+            // The span can exceed Int64 (MIN negative, MAX positive): compute it without trapping.
+            let (span, overflow) = max.subtractingReportingOverflow(min)
+            guard !overflow, span / step <= 100_000 else {
                 throw .error("lhist(\(min), \(max), \(step)) would need more than 100000 slots", at: range,
                              hint: "raise STEP or use a log2 hist")
             }
@@ -223,12 +228,21 @@ public struct MapDecl: Equatable, Sendable {
         return text.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }
     }
 
-    /// "65536", "64k", "1m".
+    /// The kernel's max_entries is 32 bits.
+    static let maximumSize = Int(UInt32.max)
+
+    /// "65536", "64k", "1m", within 1…maximumSize (nil beyond, never an overflow).
     static func parseCount(_ text: String) -> Int? {
         let lower = text.lowercased()
-        if let value = Int(lower) { return value }
         let multipliers: [Character: Int] = ["k": 1024, "m": 1024 * 1024]
-        guard let last = lower.last, let multiplier = multipliers[last], let value = Int(lower.dropLast()) else { return nil }
-        return value * multiplier
+        var value: Int?
+        if let plain = Int(lower) {
+            value = plain
+        } else if let last = lower.last, let multiplier = multipliers[last], let number = Int(lower.dropLast()) {
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            value = overflow ? nil : product
+        }
+        guard let value, value > 0, value <= maximumSize else { return nil }
+        return value
     }
 }

@@ -38,6 +38,7 @@ public enum BPFShellEntry {
             session.close()
             return 1
         }
+        session.loadChain = [URL(fileURLWithPath: path).resolvingSymlinksInPath().path] // it may not load itself
         let ok = ScriptRunner.run(text, in: session, sourceName: path, arguments: arguments)
         var status = exitStatus(succeeded: ok)
         if let notebook {

@@ -65,6 +65,8 @@ public final class Session {
     var timestamps: EventClock.Style = .off
     /// Turns the kernel's CLOCK_MONOTONIC into wall-clock and session time.
     let eventClock = EventClock()
+    /// The scripts `load` is running, outermost first (a script may not load itself).
+    var loadChain: [String] = []
     /// Scripts: Ctrl-C ends a `run` and the script goes on (run, then print, is
     /// bpftrace's END); a second Ctrl-C ends the script. Counted here.
     var isRunningScript = false

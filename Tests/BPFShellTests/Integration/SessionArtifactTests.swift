@@ -193,6 +193,18 @@ struct SessionArtifactTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// A script that loads itself, directly or through another, is an error naming the chain.
+    @Test func scriptsCannotLoadThemselves() throws {
+        try Capabilities.requireBPF()
+        let first = path("first.bpfsh"), second = path("second.bpfsh")
+        try "echo in first\nload \(second)\n".write(toFile: first, atomically: true, encoding: .utf8)
+        try "echo in second\nload \(first)\n".write(toFile: second, atomically: true, encoding: .utf8)
+        let shell = try ShellProcess(arguments: [first])
+        #expect(shell.finish() == 1)
+        #expect(shell.errors.contains("'\(first)' would load itself again: first.bpfsh → second.bpfsh → first.bpfsh"), "\(shell.errors)")
+        #expect(!shell.errors.contains("Fatal error"))
+    }
+
     @Test func dryRunCompilesWithoutLoading() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()

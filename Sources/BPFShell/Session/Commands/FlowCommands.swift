@@ -116,8 +116,10 @@ struct SetCommand: ShellCommand {
             number = String(upper.dropLast())
         }
         guard let value = Int(number), value > 0 else { return nil }
+        let (requested, overflow) = value.multipliedReportingOverflow(by: scale)
+        guard !overflow, requested <= 1 << 30 else { return nil }
         var size = 4096
-        while size < value * scale { size <<= 1 }
+        while size < requested { size <<= 1 }
         return size
     }
 

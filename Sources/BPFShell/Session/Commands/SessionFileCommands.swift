@@ -73,8 +73,20 @@ struct LoadCommand: ShellCommand {
         arguments = syntax.arguments.dropFirst().map(\.text)
     }
 
+    /// Scripts that load scripts: deeper than this is a mistake, not a plan.
+    static let maximumDepth = 16
+
     func execute(in session: Session, cell: Int) throws {
         let resolved = SessionFile.resolveScript(path.text)
+        let canonical = URL(fileURLWithPath: resolved).resolvingSymlinksInPath().path
+        if session.loadChain.contains(canonical) || session.loadChain.count >= Self.maximumDepth {
+            let chain = (session.loadChain + [canonical]).map { ($0 as NSString).lastPathComponent }.joined(separator: " → ")
+            throw Diagnostic.error(session.loadChain.contains(canonical) ? "'\(path.text)' would load itself again: \(chain)"
+                                       : "scripts loading scripts go \(Self.maximumDepth) deep at most: \(chain)",
+                                   at: path.range, hint: "a script cannot load one that is already running")
+        }
+        session.loadChain.append(canonical)
+        defer { session.loadChain.removeLast() }
         let text: String
         do {
             text = try ScriptRunner.read(resolved)

@@ -55,16 +55,26 @@ extension CommandSyntax {
 /// seconds or milliseconds, and a wrong guess silently measures the wrong thing.
 enum DurationParser {
     static let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600)]
+    /// A year: longer is a typo, and nanosecond counts must stay far inside 64 bits.
+    static let maximumSeconds: Double = 365 * 24 * 3600
 
     static func seconds(_ text: String) -> Double? {
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * scale }
+            let number = text.dropLast(suffix.count)
+            // Digits and a point only: Double() would also take "inf", "nan" and "1e30".
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                  let value = Double(number), value.isFinite, value * scale <= maximumSeconds else { continue }
+            return value * scale
         }
         return nil
     }
 
-    /// The hint for a duration typed without its unit ("5" → "write 5s or 5ms").
+    /// The hint for a duration typed without its unit ("5" → "write 5s or 5ms"), or too long.
     static func hint(for text: String) -> String {
-        Double(text) != nil ? "a duration needs a unit: write \(text)s or \(text)ms" : "write 500ms, 2s, 1.5s or 1m"
+        if Double(text) != nil { return "a duration needs a unit: write \(text)s or \(text)ms" }
+        if units.contains(where: { text.hasSuffix($0.0) && Double(text.dropLast($0.0.count)) != nil }) {
+            return "durations are written with digits (1.5s, 250ms) and go up to a year (8760h)"
+        }
+        return "write 500ms, 2s, 1.5s or 1m"
     }
 }
