@@ -2,11 +2,12 @@
  * ref.c: user-space loader for ref.bpf.o, the hand-written libbpf reference
  * in bpfsh's benchmark.
  *
- *   ref count|hist [OBJECT]
+ *   ref count|hist|str [OBJECT]
  *
  * Loads only the chosen program (and its map) from OBJECT (default:
- * ref.bpf.o next to this executable), attaches it to
- * tracepoint syscalls:sys_enter_getppid, prints "ready" on stdout, then
+ * ref.bpf.o next to this executable), attaches it to its tracepoint
+ * (count, hist: syscalls:sys_enter_getppid; str: syscalls:sys_enter_openat),
+ * prints "ready" on stdout, then
  * waits until stdin reaches end-of-file or SIGTERM/SIGINT/SIGHUP arrives.
  * On the way out it prints on stderr how many events the map recorded
  * (summed over CPUs), then releases the link, program and maps.
@@ -68,10 +69,21 @@ out:
 	return total;
 }
 
+/* Each mode's program and map in ref.bpf.o; the others are neither loaded nor created. */
+static const struct ref_mode {
+	const char *name, *prog, *map;
+} modes[] = {
+	{ "count", "ref_count", "counts" },
+	{ "hist", "ref_hist", "slots" },
+	{ "str", "ref_str", "str_counts" },
+};
+
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
 int main(int argc, char **argv)
 {
-	const char *mode = argc > 1 ? argv[1] : "";
-	const char *want_prog, *want_map, *drop_prog, *drop_map;
+	const char *mode_name = argc > 1 ? argv[1] : "";
+	const struct ref_mode *mode = NULL;
 	char objpath[PATH_MAX];
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
@@ -80,14 +92,11 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int err = 1;
 
-	if (strcmp(mode, "count") == 0) {
-		want_prog = "ref_count", want_map = "counts";
-		drop_prog = "ref_hist", drop_map = "slots";
-	} else if (strcmp(mode, "hist") == 0) {
-		want_prog = "ref_hist", want_map = "slots";
-		drop_prog = "ref_count", drop_map = "counts";
-	} else {
-		fprintf(stderr, "usage: %s count|hist [OBJECT]\n", argv[0]);
+	for (size_t i = 0; i < NMODES; i++)
+		if (strcmp(mode_name, modes[i].name) == 0)
+			mode = &modes[i];
+	if (!mode) {
+		fprintf(stderr, "usage: %s count|hist|str [OBJECT]\n", argv[0]);
 		return 2;
 	}
 
@@ -121,15 +130,19 @@ int main(int argc, char **argv)
 	}
 
 	/* load only what this mode needs */
-	bpf_program__set_autoload(bpf_object__find_program_by_name(obj, drop_prog), false);
-	bpf_map__set_autocreate(bpf_object__find_map_by_name(obj, drop_map), false);
+	for (size_t i = 0; i < NMODES; i++) {
+		if (&modes[i] == mode)
+			continue;
+		bpf_program__set_autoload(bpf_object__find_program_by_name(obj, modes[i].prog), false);
+		bpf_map__set_autocreate(bpf_object__find_map_by_name(obj, modes[i].map), false);
+	}
 
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "ref: load failed: %s\n", strerror(errno));
 		goto out;
 	}
-	prog = bpf_object__find_program_by_name(obj, want_prog);
-	map = bpf_object__find_map_by_name(obj, want_map);
+	prog = bpf_object__find_program_by_name(obj, mode->prog);
+	map = bpf_object__find_map_by_name(obj, mode->map);
 	link = bpf_program__attach(prog);
 	if (!link) {
 		fprintf(stderr, "ref: attach failed: %s\n", strerror(errno));
@@ -149,7 +162,7 @@ int main(int argc, char **argv)
 			break;
 	}
 
-	fprintf(stderr, "ref %s: %llu events recorded\n", mode,
+	fprintf(stderr, "ref %s: %llu events recorded\n", mode->name,
 		sum_percpu_map(bpf_map__fd(map), bpf_map__key_size(map)));
 	err = 0;
 out:

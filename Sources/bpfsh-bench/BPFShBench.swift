@@ -24,7 +24,7 @@ struct BPFShBench: ParsableCommand {
                                valueName: "dir"))
     var root: String?
 
-    @Option(name: .customLong("calls"), help: "getppid calls per per-event run (env BENCH_N, 5000000).")
+    @Option(name: .customLong("calls"), help: "Syscalls per per-event run, getppid or openat (env BENCH_N, 5000000).")
     var calls: Int?
 
     @Option(help: "Rounds per per-event measurement (env BENCH_REPS, 3).")

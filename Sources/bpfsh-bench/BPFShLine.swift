@@ -33,6 +33,15 @@ enum BPFShLine {
         }
     }
 
+    /// The value of the row keyed `key` in a `{"type":"map",…,"rows":[{"key":K,"value":V},…]}`
+    /// line (what `print MAP` answers in JSON); nil for other lines or when no row has it.
+    /// The whole line is not worth logging: a map keyed by file names has hundreds of rows.
+    static func mapValue(in line: String, key: String) -> Int? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+              object["type"] as? String == "map", let rows = object["rows"] as? [[String: Any]] else { return nil }
+        return rows.first { $0["key"] as? String == key }?["value"] as? Int
+    }
+
     /// A line of bpfsh in text mode (what a user sees; the print() rows run it so):
     /// `p1 attached: SPEC (1 program) in 41.0 ms (compile 33.0 ms, load 5.0 ms, attach 0.3 ms)`.
     static func parseText(_ line: String) -> BPFShLine {

@@ -15,21 +15,13 @@ struct Bench {
     /// what limits a tool's streaming rate.
     let sink: String
 
-    static let tracepoint = "tracepoint:syscalls:sys_enter_getppid"
+    /// Where the start-up, script and print() parts attach; the per-event rows take
+    /// theirs from `PerEventMode.syscall`.
+    static let tracepoint = TracedSyscall.getppid.tracepoint
 
     /// A workload command, pinned to the benchmark CPU with taskset when one is set.
     func workload(_ program: String, _ arguments: [String]) -> (executable: String, arguments: [String]) {
         guard let cpu = settings.cpu else { return (program, arguments) }
         return ("taskset", ["-c", String(cpu), program] + arguments)
-    }
-}
-
-/// bench/getppid_loop: N getppid calls, prints ns per call.
-enum GetppidLoop {
-    static func nanosecondsPerCall(_ bench: Bench) -> Double? {
-        let command = bench.workload(bench.programs.getppidLoop, [String(bench.settings.calls)])
-        guard let result = try? Subprocess.run(command.executable, command.arguments, timeout: bench.settings.timeout),
-              result.succeeded else { return nil }
-        return Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -30,7 +30,7 @@ struct BenchRun {
         }
         let bench = Bench(settings: settings, log: log, programs: programs, hasBPFtrace: hasBPFtrace, hasBPFsh: hasBPFsh,
                           temporary: scratch.temporary, sink: scratch.sink)
-        log.say("bench: \(settings.calls) getppid calls per run, \(settings.rounds) rounds, workload CPU "
+        log.say("bench: \(settings.calls) syscalls per per-event run, \(settings.rounds) rounds, workload CPU "
             + "\(settings.cpu.map(String.init) ?? "any"); log in \(log.path)")
         let loadAtStart = Self.loadAverage()
 

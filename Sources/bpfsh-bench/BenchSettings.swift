@@ -10,7 +10,7 @@ enum BenchPart: String, CaseIterable {
 struct BenchSettings {
     var bpfsh: String
     var root: String
-    /// getppid calls per per-event run.
+    /// Syscalls per per-event run (getppid; openat for the str row).
     var calls = 5_000_000
     /// Rounds per per-event measurement (BENCH_N=1000000 BENCH_REPS=15 resolves 5 %).
     var rounds = 3

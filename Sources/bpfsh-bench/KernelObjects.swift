@@ -19,15 +19,15 @@ struct KernelObjects {
         }
     }
 
-    /// Attachments to sys_enter_getppid: bpftrace says "Attaching" before it attaches,
-    /// so the harness waits for this count to grow.
-    static func getppidAttachments() -> Int {
-        perfLinks().filter { $0.tracepoint == "sys_enter_getppid" }.count
+    /// Attachments to the syscall's tracepoint: bpftrace says "Attaching" before it
+    /// attaches, so the harness waits for this count to grow.
+    static func attachments(to syscall: TracedSyscall) -> Int {
+        perfLinks().filter { $0.tracepoint == syscall.event }.count
     }
 
     /// Probes on syscall tracepoints held by processes other than `own` and its
-    /// descendants: someone else tracing syscalls (a test suite running bpfsh) runs a
-    /// program on every getppid too and spoils the numbers.
+    /// descendants: someone else tracing syscalls (a test suite running bpfsh) may run a
+    /// program on every call of the workload's syscall too and spoil the numbers.
     static func foreignSyscallProbes(excluding own: pid_t? = nil) -> [PerfLink] {
         perfLinks().filter { link in
             let isSyscall = link.tracepoint.hasPrefix("sys_enter") || link.tracepoint.hasPrefix("sys_exit")

@@ -1,7 +1,8 @@
 import Foundation
 import ProcessKit
 
-/// Per-event cost: ns per getppid with the probe attached minus with nothing attached.
+/// Per-event cost: ns per call of the mode's syscall (getppid, or openat for str) with
+/// the probe attached minus with nothing attached.
 ///
 /// One sample is a run with nothing attached, then the tool is started, a run with its
 /// probe attached, and the tool is stopped. The tools take turns (the order rotates
@@ -23,7 +24,7 @@ struct PerEventBench {
     func measure(_ mode: PerEventMode) -> Outcome {
         let settings = bench.settings
         let log = bench.log
-        log.log("per-event \(mode.rawValue): \(settings.rounds) rounds of \(settings.calls) calls per run, tools "
+        log.log("per-event \(mode.rawValue): \(settings.rounds) rounds of \(settings.calls) \(mode.syscall.rawValue) calls per run, tools "
             + tools.map(\.name).joined(separator: " ") + " (expected \(settings.calls) events per attached run)")
         var outcome = Outcome()
         var differences: [String: [Double]] = [:]
@@ -74,7 +75,7 @@ struct PerEventBench {
     private func sample(_ tool: PerEventTool, _ mode: PerEventMode) -> Sample? {
         let log = bench.log
         var disturbed = !KernelObjects.waitQuiet(log: log)
-        guard let baseline = GetppidLoop.nanosecondsPerCall(bench) else {
+        guard let baseline = SyscallLoop.nanosecondsPerCall(bench, mode.syscall) else {
             log.log("  workload failed")
             return nil
         }
@@ -84,7 +85,7 @@ struct PerEventBench {
             return nil
         }
         disturbed = disturbed || !KernelObjects.foreignSyscallProbes(excluding: attached.pid).isEmpty
-        let withProbe = GetppidLoop.nanosecondsPerCall(bench)
+        let withProbe = SyscallLoop.nanosecondsPerCall(bench, mode.syscall)
         disturbed = disturbed || !KernelObjects.foreignSyscallProbes(excluding: attached.pid).isEmpty
         guard attached.detach() else {
             log.say("\(tool.name) \(mode.rawValue): did not exit cleanly (see \(bench.settings.logs))")

@@ -1,12 +1,8 @@
 import Foundation
 import ProcessKit
 
-enum PerEventMode: String, CaseIterable {
-    case count, hist
-}
-
-/// A tracer measured per event: started with its probe on sys_enter_getppid, then
-/// stopped once the workload has run.
+/// A tracer measured per event: started with the mode's probe on the mode's syscall,
+/// then stopped once the workload has run.
 protocol PerEventTool {
     var name: String { get }
     /// Returns once the probe is attached, nil if it never was.
@@ -20,14 +16,14 @@ protocol AttachedTool {
     func detach() -> Bool
 }
 
-/// The C reference: `ref count|hist`, "ready" once attached, ends on stdin EOF.
+/// The C reference: `ref count|hist|str`, "ready" once attached, ends on stdin EOF.
 struct RefTool: PerEventTool {
     let bench: Bench
     var name: String { "ref" }
 
     func attach(_ mode: PerEventMode) -> AttachedTool? {
         let logFile = bench.log.processLog("ref-\(mode.rawValue)")
-        guard let process = try? Subprocess(bench.programs.ref, [mode.rawValue], input: .pipe, output: .pipe,
+        guard let process = try? Subprocess(bench.programs.ref, [mode.referenceArgument], input: .pipe, output: .pipe,
                                             error: .file(logFile, append: true), timeout: bench.settings.timeout)
         else { return nil }
         let attached = Attached(process: process, logFile: logFile, log: bench.log)
@@ -56,17 +52,16 @@ struct RefTool: PerEventTool {
     }
 }
 
-/// bpftrace with the same probe: `@[comm] = count()` or `@h = hist(nsecs)`.
+/// bpftrace with the same probe (`PerEventMode.bpftraceProgram`).
 struct BPFtraceTool: PerEventTool {
     let bench: Bench
     var name: String { "bpftrace" }
 
     func attach(_ mode: PerEventMode) -> AttachedTool? {
-        let program = mode == .count ? "\(Bench.tracepoint) { @[comm] = count(); }"
-            : "\(Bench.tracepoint) { @h = hist(nsecs); }"
+        let syscall = mode.syscall
         let logFile = bench.log.processLog("bpftrace-\(mode.rawValue)")
-        let before = KernelObjects.getppidAttachments()
-        guard let process = try? Subprocess("bpftrace", ["-e", program], output: .pipe,
+        let before = KernelObjects.attachments(to: syscall)
+        guard let process = try? Subprocess("bpftrace", ["-e", mode.bpftraceProgram], output: .pipe,
                                             error: .file(logFile, append: true), timeout: bench.settings.timeout)
         else { return nil }
         let reader = LineReader(descriptor: process.output ?? -1)
@@ -75,18 +70,19 @@ struct BPFtraceTool: PerEventTool {
         // bpftrace prints "Attaching" before it attaches: wait until the kernel shows
         // one more attachment on the tracepoint.
         guard reader.firstLine(until: .after(30), where: { $0.hasPrefix("Attaching") }) != nil,
-              Self.waitForAttachment(above: before, process: process) else {
-            bench.log.log("bpftrace: the tracepoint never showed up in bpftool perf show")
+              Self.waitForAttachment(above: before, on: syscall, process: process) else {
+            bench.log.log("bpftrace: \(syscall.event) never showed up in bpftool perf show")
             _ = attached.detach()
             return nil
         }
         return attached
     }
 
-    static func waitForAttachment(above count: Int, process: Subprocess, seconds: Double = 10) -> Bool {
+    static func waitForAttachment(above count: Int, on syscall: TracedSyscall, process: Subprocess,
+                                  seconds: Double = 10) -> Bool {
         let deadline = Deadline.after(seconds)
         while !deadline.hasPassed, process.isRunning {
-            if KernelObjects.getppidAttachments() > count { return true }
+            if KernelObjects.attachments(to: syscall) > count { return true }
             pause(0.05)
         }
         return false
@@ -103,14 +99,14 @@ struct BPFtraceTool: PerEventTool {
             process.signal(SIGINT)   // bpftrace prints its maps and exits
             let lines = reader.rest(until: .after(30))
             let (ended, _) = process.stop(grace: 30)
-            if mode == .count { log.log("  recorded: \(lines.last { $0.contains("@[getppid_loop]") } ?? "")") }
+            if let key = mode.workloadKey { log.log("  recorded: \(lines.last { $0.contains("@[\(key)]") } ?? "")") }
             return ended.isSuccess
         }
     }
 }
 
-/// bpfsh: `map c count<comm_t>` + `probe … { count(c, comm()); }` (or a hist), then
-/// `print` and `quit`.
+/// bpfsh: the mode's map and probe (`map c count<comm_t>` + `probe … { count(c, comm()); }`
+/// and so on), then `print` and `quit`.
 struct BPFShTool: PerEventTool {
     let bench: Bench
     var name: String { "bpfsh" }
@@ -118,10 +114,8 @@ struct BPFShTool: PerEventTool {
     func attach(_ mode: PerEventMode) -> AttachedTool? {
         guard let session = try? BPFShSession(bench: bench, tag: "bpfsh-\(mode.rawValue)") else { return nil }
         let attached = Attached(session: session, mode: mode, log: bench.log)
-        let commands = mode == .count
-            ? ("map c count<comm_t>", "probe \(Bench.tracepoint) { count(c, comm()); }")
-            : ("map h hist", "probe \(Bench.tracepoint) { hist(h, nsecs()); }")
-        guard session.send(commands.0), let probe = session.probe(commands.1) else {
+        let commands = mode.bpfshCommands
+        guard session.send(commands.map), let probe = session.probe(commands.probe) else {
             _ = attached.detach()
             return nil
         }
@@ -136,9 +130,12 @@ struct BPFShTool: PerEventTool {
         var pid: pid_t { session.process.pid }
 
         func detach() -> Bool {
-            session.send(mode == .count ? "print c" : "print h")
+            session.send(mode.bpfshCommands.print)
             let ended = session.quit()
-            if mode == .count { log.log("  recorded: \(session.loggedLines(containing: "getppid_loop").first ?? "")") }
+            if let key = mode.workloadKey {
+                let value = session.loggedLines(containing: key).lazy.compactMap { BPFShLine.mapValue(in: $0, key: key) }.first
+                log.log("  recorded: \(key): \(value.map(String.init) ?? "not in the map")")
+            }
             return ended.isSuccess
         }
     }

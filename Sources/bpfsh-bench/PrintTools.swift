@@ -88,12 +88,12 @@ struct BPFtracePrintTool: PrintTool {
     var name: String { "bpftrace" }
 
     func start(workloadPID: Int, output: OutputFile, errors: String) -> Result<StreamingTool, StreamFailure> {
-        let before = KernelObjects.getppidAttachments()
+        let before = KernelObjects.attachments(to: .getppid)
         let program = "\(Bench.tracepoint) /pid == \(workloadPID)/ { printf(\"%d %llu\\n\", pid, nsecs); }"
         guard let process = try? Subprocess("bpftrace", ["-e", program], output: .file(output.path, append: false),
                                             error: .file(errors, append: true), timeout: bench.settings.timeout)
         else { return .failure(.init("bpftrace did not start")) }
-        guard BPFtraceTool.waitForAttachment(above: before, process: process, seconds: 30) else {
+        guard BPFtraceTool.waitForAttachment(above: before, on: .getppid, process: process, seconds: 30) else {
             process.signal(SIGKILL)
             process.stop(grace: 5)
             return .failure(.init("bpftrace did not attach"))

@@ -19,7 +19,7 @@ struct ReportBuilder {
         var rows: [ResultRow] = []
         for mode in PerEventMode.allCases {
             let cost = figures.perEvent[mode]?.cost ?? [:]
-            rows.append(ResultRow(measure: "per-event \(mode.rawValue) (ns)", key: "per_event_\(mode.rawValue)_ns",
+            rows.append(ResultRow(measure: mode.measure, key: mode.key,
                                   bpfsh: Figure(cost["bpfsh"]), reference: Figure(cost["ref"]),
                                   bpftrace: Figure(cost["bpftrace"]), target: .ratioAtMost(1.05),
                                   isChecked: bench.hasBPFsh && !settings.skips(.perevent)))
@@ -85,9 +85,10 @@ struct ReportBuilder {
         let tracepoint = Bench.tracepoint
         func number(_ value: Double?) -> String { value?.oneDecimal ?? "n/a" }
         var notes = [
-            "per-event = ns per getppid with the probe attached minus with nothing attached",
-            "  (\(settings.calls) calls per run, median over \(settings.rounds) rounds of attached run - baseline run,",
-            "  taken in turns with the other tools, tool restarted per run, CPU \(cpu)).",
+            "per-event = ns per getppid with the probe attached minus with nothing attached (str count: per",
+            "  openat of a missing path, counted by its filename) (\(settings.calls) calls per run, median over",
+            "  \(settings.rounds) rounds of attached run - baseline run, taken in turns with the other tools, tool",
+            "  restarted per run, CPU \(cpu)).",
             "start-up references: C ref = exec to \"ready\" (open, load, attach);",
             "  bpftrace = start to exit of '\(tracepoint) { @[comm] = count(); } interval:ms:1 { exit(); }';",
             "  both medians of \(settings.starts).",
