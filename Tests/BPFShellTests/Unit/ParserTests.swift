@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BPFShell
 
@@ -217,5 +218,39 @@ import Testing
         let old = try lookup.resolve("pthread_create@GLIBC_2.2.5", at: nil)
         #expect(plain.isDefaultVersion && plain.version == "GLIBC_2.34" && !old.isDefaultVersion)
         #expect(throws: Diagnostic.self) { _ = try lookup.resolve("pthread_create@GLIBC_9", at: nil) }
+    }
+}
+
+/// Lines become commands in linear time, and a command past the limit is refused whole.
+@Suite struct CommandGathererTests {
+    @Test func aLargeBlockIsReadInLinearTime() {
+        var gatherer = CommandGatherer()
+        #expect(gatherer.add("probe tracepoint:syscalls:sys_enter_getppid {", lineNumber: 1) == nil)
+        let started = Date()
+        for index in 0..<50_000 {
+            #expect(gatherer.add("    u64 v\(index) = \(index); /* { */ char s[] = \"}\";", lineNumber: index + 2) == nil)
+        }
+        let chunk = gatherer.add("}", lineNumber: 50_002)
+        #expect(Date().timeIntervalSince(started) < 10, "quadratic gathering")
+        guard case let .complete(commands)? = chunk?.parsed else {
+            Issue.record("no complete command")
+            return
+        }
+        #expect(commands.first?.name.text == "probe" && chunk?.firstLine == 1)
+    }
+
+    @Test func anOversizedCommandIsRefusedWithoutItsText() {
+        var gatherer = CommandGatherer()
+        let line = String(repeating: "x", count: 1 << 20)
+        var result: CommandGatherer.Chunk?
+        _ = gatherer.add("c {", lineNumber: 1)
+        for index in 0..<5 { result = gatherer.add(line, lineNumber: index + 2) ?? result }
+        result = gatherer.add("}", lineNumber: 7) ?? result
+        guard case let .failed(diagnostics)? = result?.parsed else {
+            Issue.record("not refused: \(String(describing: result?.parsed))")
+            return
+        }
+        #expect(diagnostics.first?.message == "the command starting on line 1 is longer than 4 MiB; it was not run")
+        #expect(result?.text.isEmpty == true)
     }
 }
