@@ -13,11 +13,15 @@ public struct ScriptRunner {
 
     /// Reads a script file, refusing directories, binaries and files that are not UTF-8.
     public static func read(_ path: String) throws(ScriptError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .cannotRead("no such file")
+        // Follow a link to what it names; then only a regular file is read (a FIFO or a
+        // device would block or never end).
+        let kind = FileKind(path: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+        switch kind {
+        case .missing: throw .cannotRead("no such file")
+        case .regular: break
+        case .directory: throw .cannotRead("it is a directory")
+        default: throw .cannotRead("it is \(kind.description), not a regular file")
         }
-        if isDirectory.boolValue { throw .cannotRead("it is a directory") }
         guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead("permission denied") }
         guard !data.contains(0), let text = String(data: data, encoding: .utf8) else { throw .notText }
         return text

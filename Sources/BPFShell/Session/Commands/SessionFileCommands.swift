@@ -132,7 +132,29 @@ struct ExportCommand: ShellCommand {
 /// different file unless asked.
 enum SessionFile {
     static func write(_ text: String, to token: Token, force: Bool) throws {
-        let path = (token.text as NSString).expandingTildeInPath
+        guard !token.text.contains("\0") else {
+            throw Diagnostic.error("a path cannot contain a NUL byte", at: token.range)
+        }
+        var path = (token.text as NSString).expandingTildeInPath
+        // Only regular files (or new paths) are written: never a device, a FIFO or a link.
+        switch FileKind(path: path) {
+        case .missing, .regular:
+            break
+        case let .symbolicLink(target):
+            guard force else {
+                throw Diagnostic.error("'\(token.text)' is a symbolic link to '\(target)'", at: token.range,
+                                       hint: "add -f to write the file it points to")
+            }
+            path = FileKind.finalTarget(of: path)
+            let targetKind = FileKind(path: path)
+            guard targetKind == .missing || targetKind == .regular else {
+                throw Diagnostic.error("'\(token.text)' points to '\(path)', which is \(targetKind.description); save writes only regular files",
+                                       at: token.range)
+            }
+        case let kind:
+            throw Diagnostic.error("'\(token.text)' is \(kind.description), not a regular file; save writes only regular files",
+                                   at: token.range, hint: "pick a file path")
+        }
         let url = URL(fileURLWithPath: path)
         if let existing = FileManager.default.contents(atPath: path), !force,
            existing != Data(text.utf8) {
@@ -141,7 +163,9 @@ enum SessionFile {
         }
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).bpfsh-\(getpid())")
         let failure: String?
-        if !FileManager.default.createFile(atPath: partial.path, contents: Data(text.utf8)) {
+        // A new file is the user's alone; a file written before keeps its mode.
+        let mode = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? 0o600
+        if !FileManager.default.createFile(atPath: partial.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) {
             failure = String(cString: strerror(errno))
         } else if rename(partial.path, path) != 0 { // rename(2) replaces atomically
             failure = String(cString: strerror(errno))
