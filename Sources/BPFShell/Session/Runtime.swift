@@ -8,15 +8,21 @@ final class Runtime {
     let scratchDirectory: URL
     /// Milliseconds spent generating vmlinux.h and the precompiled prelude (0 when cached).
     let headerMilliseconds: Double
+    /// Why the cache directory asked for was not used (said once to the user).
+    let cacheWarning: String?
+    /// The session's own cache when the shared one could not be trusted.
+    private let privateCache: URL?
 
-    init(cacheRoot: URL, btf: KernelBTF) throws {
+    init(cacheRoot requestedCache: URL, btf: KernelBTF) throws {
+        let cache = CacheDirectory(requested: requestedCache)
+        cacheWarning = cache.warning
+        privateCache = cache.isPrivate ? cache.url : nil
+        let cacheRoot = cache.url
         let kernelKey = try KernelBTF.identity(cacheRoot: cacheRoot)
         let toolchain = try ClangToolchain.locate { candidate in
             ProbeCompiler.hasWarmHeaders(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: candidate)
         }
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bpfsh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try CacheDirectory.scratch()
         scratchDirectory = scratch
         compiler = ProbeCompiler(toolchain: toolchain, cacheRoot: cacheRoot, kernelKey: kernelKey,
                                  scratchDirectory: scratch)
@@ -24,12 +30,14 @@ final class Runtime {
             headerMilliseconds = try compiler.prepareHeaders { try btf.vmlinuxHeader() }
         } catch {
             try? FileManager.default.removeItem(at: scratch)
+            if cache.isPrivate { try? FileManager.default.removeItem(at: cacheRoot) }
             throw error
         }
     }
 
     func close() {
         try? FileManager.default.removeItem(at: scratchDirectory)
+        if let privateCache { try? FileManager.default.removeItem(at: privateCache) }
     }
 }
 

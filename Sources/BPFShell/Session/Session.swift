@@ -65,6 +65,7 @@ public final class Session {
     var timestamps: EventClock.Style = .off
     /// Turns the kernel's CLOCK_MONOTONIC into wall-clock and session time.
     let eventClock = EventClock()
+    private var hasWarnedAboutCache = false
     /// The scripts `load` is running, outermost first (a script may not load itself).
     var loadChain: [String] = []
     /// Scripts: Ctrl-C ends a `run` and the script goes on (run, then print, is
@@ -111,7 +112,12 @@ public final class Session {
     }
 
     func runtime() throws -> Runtime {
-        try runtimeLoader.get()
+        let runtime = try runtimeLoader.get()
+        if let warning = runtime.cacheWarning, !hasWarnedAboutCache {
+            hasWarnedAboutCache = true
+            show(.warning(warning))
+        }
+        return runtime
     }
 
     /// Runs one chunk of input (one or more complete commands). Returns false when any failed.

@@ -22,6 +22,26 @@ struct EnvironmentErrorTests {
         #expect(result.output.contains("c     count<u32>"))
     }
 
+    /// A cache other users can write to is not trusted (root would load what they put
+    /// there): a private cache is used for the session, said once, and removed after.
+    @Test func untrustedCacheIsNotUsed() throws {
+        try Capabilities.requireBPF()
+        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-shared-\(getpid())")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: shared) }
+        _ = chmod(shared.path, 0o777)
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+        let result = try ShellProcess.run("map c count\nprobe tracepoint:syscalls:sys_enter_getppid { count(c); }\nmaps\n",
+                                          environment: ["XDG_CACHE_HOME": shared.path])
+        #expect(result.errors.contains("warning: the cache '\(shared.path)/bpfsh' is not used: '\(shared.path)' can be written by other users"),
+                "\(result.errors)")
+        #expect(result.errors.components(separatedBy: "is not used").count == 2, "said once")
+        #expect(result.output.contains("p1 attached"), "\(result.errors)")
+        #expect(!FileManager.default.fileExists(atPath: shared.appendingPathComponent("bpfsh").path + "/kernel-identity"))
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+        #expect(after.subtracting(before).filter { $0.hasPrefix("bpfsh-cache-") }.isEmpty, "the private cache is removed")
+    }
+
     /// Without CAP_BPF the user is told what is needed (never "need root" to root).
     @Test func notPrivileged() throws {
         try Capabilities.requireBPF()
