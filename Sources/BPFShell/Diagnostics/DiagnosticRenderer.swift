@@ -25,9 +25,9 @@ public struct DiagnosticRenderer {
             }
         }
         let label = diagnostic.severity.rawValue
-        out += "\(head): \(paint(label + ":", diagnostic.severity)) \(diagnostic.message)\n"
+        out += "\(head): \(paint(label + ":", diagnostic.severity)) \(Self.visible(diagnostic.message))\n"
         if let range = diagnostic.range, range.start.line >= 1, range.start.line <= lines.count {
-            let line = String(lines[range.start.line - 1]).replacingOccurrences(of: "\t", with: " ")
+            let line = Self.visible(String(lines[range.start.line - 1]).replacingOccurrences(of: "\t", with: " "))
             out += "    \(line)\n"
             let startColumn = max(range.start.column, 1)
             let endColumn = range.end.line == range.start.line
@@ -42,6 +42,23 @@ public struct DiagnosticRenderer {
         }
         for hint in diagnostic.hints {
             out += "\(paint("hint:", .note)) \(hint)\n"
+        }
+        return out
+    }
+
+    /// Control characters typed by mistake (an escape sequence) are shown, not obeyed:
+    /// ESC as ^[, others as ^X, so the terminal is never driven by an error message.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7f }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value == 0x7f {
+                out += "^?"
+            } else if scalar.value < 0x20, scalar != "\n" {
+                out += "^" + String(UnicodeScalar(scalar.value + 0x40) ?? "?")
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
         }
         return out
     }

@@ -102,6 +102,11 @@ public struct MapDecl: Equatable, Sendable {
         guard !nameToken.text.hasPrefix("bpfsh_") else {
             throw .error("names starting with 'bpfsh_' are reserved", at: nameToken.range)
         }
+        // A map is a C variable in every unit: C's words and the prelude's names are taken.
+        if reservedNames.contains(nameToken.text) {
+            throw .error("'\(nameToken.text)' is a C keyword or a name bpfsh's generated code uses", at: nameToken.range,
+                         hint: "pick another name, e.g. \(nameToken.text.lowercased())s")
+        }
         // The kind may have been split at spaces ("hash <u32, u64>"): join the words up to "size".
         var rest = Array(args.dropFirst())
         var size: Int?
@@ -222,6 +227,16 @@ public struct MapDecl: Equatable, Sendable {
         !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == " " || $0 == "*" }
             && !(text.first?.isNumber ?? true)
     }
+
+    /// C keywords and the names every unit already defines.
+    static let reservedNames: Set<String> = [
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+        "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+        "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+        "_Bool", "_Static_assert", "typeof", "asm", "LICENSE", "args", "ctx",
+        "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "comm_t", "str_t", "probe_t", "kstack_t", "ustack_t",
+        "ksym_t", "usym_t",
+    ]
 
     static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.first, first.isLetter || first == "_" else { return false }

@@ -32,7 +32,10 @@ extension ELFFile {
             for index in 0..<Int(header.sh_size / header.sh_entsize) {
                 var symbol = GElf_Sym()
                 // ELF64_ST_TYPE is a macro: the type is the low four bits of st_info.
-                guard gelf_getsym(data, Int32(index), &symbol) != nil, Int32(symbol.st_info & 0xf) == STT_FUNC,
+                // STT_GNU_IFUNC (strlen, memcpy, time): the resolver's address, where a uprobe
+                // fires on each binding, as in bpftrace.
+                guard gelf_getsym(data, Int32(index), &symbol) != nil,
+                      [STT_FUNC, STT_GNU_IFUNC].contains(Int32(symbol.st_info & 0xf)),
                       symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
                       let cName = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
                 let text = String(cString: cName)

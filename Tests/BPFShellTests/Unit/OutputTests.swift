@@ -188,3 +188,14 @@ import Testing
         #expect(!transcript.contains("\u{1B}["))
     }
 }
+
+@Suite struct VisibleControlCharacterTests {
+    /// An escape sequence typed by mistake is shown, never sent to the terminal.
+    @Test func controlCharactersAreShownNotObeyed() {
+        let renderer = DiagnosticRenderer(sourceName: "input", text: "map \u{1B}[31mred count")
+        let text = renderer.render(Diagnostic.error("'\u{1B}[31mred' is not a valid map name",
+                                                    at: SourceRange(line: 1, column: 5, length: 8)))
+        #expect(!text.contains("\u{1B}"))
+        #expect(text.contains("'^[[31mred' is not a valid map name"))
+    }
+}

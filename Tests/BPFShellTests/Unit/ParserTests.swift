@@ -218,6 +218,10 @@ import Testing
         let old = try lookup.resolve("pthread_create@GLIBC_2.2.5", at: nil)
         #expect(plain.isDefaultVersion && plain.version == "GLIBC_2.34" && !old.isDefaultVersion)
         #expect(throws: Diagnostic.self) { _ = try lookup.resolve("pthread_create@GLIBC_9", at: nil) }
+        // IFUNC symbols (strlen, memcpy) are functions a uprobe can attach to.
+        for name in ["strlen", "memcpy", "time"] {
+            #expect(throws: Never.self, "\(name)") { _ = try lookup.resolve(name, at: nil) }
+        }
     }
 }
 

@@ -117,7 +117,8 @@ struct SetCommand: ShellCommand {
         }
         guard let value = Int(number), value > 0 else { return nil }
         let (requested, overflow) = value.multipliedReportingOverflow(by: scale)
-        guard !overflow, requested <= 1 << 30 else { return nil }
+        // Below one page is a typo ("set ringbuf 1"), not a request to round up.
+        guard !overflow, requested >= 4096, requested <= 1 << 30 else { return nil }
         var size = 4096
         while size < requested { size <<= 1 }
         return size
