@@ -138,6 +138,10 @@ public struct Builtin: Sendable {
                                   bpfsh_read_any_str(___s.str, ___n, (const void *)*(const unsigned long *)(void *)&___x); \
                               ___s; })
                           """]),
+        // Defined with the buffer it needs, only in units that use it (Prelude.joinSupport).
+        Builtin(name: "join", signature: "join(argv)", returns: "const char *",
+                summary: "a user-space argument vector (char **) joined by spaces, up to 16 arguments, for print's %s",
+                example: "print(\"%s\\n\", join(args->argv));", role: .string, macro: nil),
         Builtin(name: "streq", signature: "streq(text, \"literal\")", returns: "int",
                 summary: "whether a str_t or comm_t equals a string literal (bounded, verifier-safe)",
                 example: "if (streq(comm(), \"bash\")) count(calls);", role: .string,

@@ -67,6 +67,8 @@ public struct UnitNeeds: OptionSet, Sendable {
 
     public static let print = UnitNeeds(rawValue: 1)
     public static let stacks = UnitNeeds(rawValue: 2)
+    /// join(): a per-CPU buffer the arguments are gathered in.
+    public static let join = UnitNeeds(rawValue: 4)
 
     /// What the given code (a body and the session's c blocks) calls.
     public init(scanning blocks: [CodeBlock]) {
@@ -75,6 +77,7 @@ public struct UnitNeeds: OptionSet, Sendable {
             let identifiers = BodyScanner(block).identifiers
             if Builtin.usesStacks(identifiers) { insert(.stacks) }
             if Builtin.usesEvents(identifiers) { insert(.print) }
+            if identifiers.contains("join") { insert(.join) }
         }
     }
 }
@@ -191,6 +194,9 @@ public enum CUnitBuilder {
         writer.emit("typedef struct { char str[\(stringLength)]; } str_t;")
         if needs.contains(.print) {
             writer.emit(Prelude.printSupport)
+        }
+        if needs.contains(.join) {
+            writer.emit(Prelude.joinSupport)
         }
         if needs.contains(.stacks) {
             writer.emit("""

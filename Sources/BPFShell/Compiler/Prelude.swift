@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 17
+    static let version = 18
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -250,6 +250,45 @@ enum Prelude {
     #define print(...) bpfsh_by_arity13(__VA_ARGS__, bpfsh_print12, bpfsh_print11, bpfsh_print10, bpfsh_print9, \\
         bpfsh_print8, bpfsh_print7, bpfsh_print6, bpfsh_print5, bpfsh_print4, bpfsh_print3, bpfsh_print2, \\
         bpfsh_print1, bpfsh_print0)(__VA_ARGS__)
+    """
+
+    /// join(argv): the strings of a user-space argument vector joined by spaces, in a
+    /// per-CPU buffer (too big for the 512-byte stack), for print("%s", join(args->argv)).
+    /// Each argument is read at a masked offset in the buffer's first half with at most
+    /// 256 bytes, so the verifier sees every write inside its 1024 bytes.
+    static let joinSupport = """
+    struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, u32);
+        __type(value, char[1024]);
+    } bpfsh_join_buffer SEC(".maps");
+
+    static __always_inline const char *bpfsh_join(const void *vector)
+    {
+        u32 zero = 0, offset = 0;
+        char *buffer = bpf_map_lookup_elem(&bpfsh_join_buffer, &zero);
+        if (!buffer)
+            return "";
+        buffer[0] = 0;
+        const char *const *argv = vector;
+        for (int i = 0; i < 16; i++) {
+            const char *argument = 0;
+            if (bpf_probe_read_user(&argument, sizeof(argument), &argv[i]) || !argument)
+                break;
+            long n = bpf_probe_read_user_str(buffer + (offset & 511), 256, argument);
+            if (n <= 0)
+                break;
+            offset = (offset & 511) + (u32)n;
+            buffer[(offset - 1) & 1023] = ' ';
+            if (offset >= 512)
+                break;
+        }
+        if (offset > 0)
+            buffer[(offset - 1) & 1023] = 0;
+        return buffer;
+    }
+    #define join(vector) bpfsh_join((const void *)(vector))
     """
 
     /// bpfsh_printN(fmt, a0 … aN-1) for N = 0…12 (bpf_snprintf takes at most 12 values).

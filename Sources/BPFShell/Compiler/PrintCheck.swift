@@ -37,7 +37,7 @@ public struct PrintCheck {
             guard let open = trimmed.firstIndex(of: "("), trimmed.hasSuffix(")"),
                   let builtin = Builtin.named(String(trimmed[..<open])) else { return nil }
             switch builtin.returns {
-            case "str_t", "comm_t": self = .text("\(builtin.name)() (\(builtin.returns))")
+            case "str_t", "comm_t", "const char *": self = .text("\(builtin.name)() (\(builtin.returns))")
             case "u32", "u64", "int": self = .number("\(builtin.name)() (\(builtin.returns))")
             default: return nil
             }

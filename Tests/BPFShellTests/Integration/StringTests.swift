@@ -93,4 +93,24 @@ struct StringTests {
         #expect(ticks.first?.range(of: #"^\+[0-9]+\.[0-9]{6} tick 1$"#, options: .regularExpression) != nil, "\(ticks)")
         #expect(ticks.last?.range(of: #"^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} tick 1$"#, options: .regularExpression) != nil, "\(ticks)")
     }
+
+    /// join(args->argv) prints an exec's arguments, like execsnoop.
+    @Test func joinPrintsTheArgumentVector() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("probe tracepoint:syscalls:sys_enter_execve { if (streq(str(args->filename), \"/bin/echo\")) "
+                   + "print(\"exec %s\\n\", join(args->argv)); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/echo")
+        process.arguments = ["bpfsh-join", "two words", "3"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        shell.send("run 200ms")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("exec /bin/echo bpfsh-join two words 3\n"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
 }

@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func builtinTableFeedsThePrelude() {
-        for builtin in Builtin.all where builtin.name != "print" {
+        for builtin in Builtin.all where builtin.macro != nil {
             #expect(Prelude.text.contains("#define \(builtin.name)("), "\(builtin.name) is not defined in the prelude")
         }
         #expect(Builtin.mapOperationNames == ["count", "sum", "set", "get", "del", "hist", "hist_by", "lhist", "stats", "min", "max"])
