@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 18
+    static let version = 19
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -99,6 +99,10 @@ enum Prelude {
         u32 probe;
         u32 length;
         u64 ts;
+        s32 kstack;   /* kstack()/ustack() given to print(): frames go under the line (-1: none) */
+        s32 ustack;
+        u32 upid;
+        u32 unused;
         char text[\(messageCapacity)];
     };
 
@@ -224,7 +228,21 @@ enum Prelude {
        argument is kept in a local of its own (so a string struct's bytes live until the
        call) and passed as bpf_snprintf wants it: str_t and comm_t as the address of
        their text, numbers and pointers as they are. */
-    static __always_inline void bpfsh_print_record(const char *fmt, u32 fmt_size, u64 *data, u32 data_size)
+    struct bpfsh_stack_note { s32 kstack; s32 ustack; u32 upid; };
+    #define bpfsh_stack_kind(v) _Generic((v), kstack_t: 1, ustack_t: 2, default: 0)
+    /* The kind is a constant: only the matching branch stays after inlining. */
+    static __always_inline void bpfsh_note_stack(struct bpfsh_stack_note *note, const void *value, int kind)
+    {
+        if (kind == 1)
+            note->kstack = ((const kstack_t *)value)->kstack_id;
+        if (kind == 2) {
+            note->ustack = ((const ustack_t *)value)->ustack_id;
+            note->upid = ((const ustack_t *)value)->pid;
+        }
+    }
+
+    static __always_inline void bpfsh_print_record(const char *fmt, u32 fmt_size, u64 *data, u32 data_size,
+                                                   const struct bpfsh_stack_note *stacks)
     {
         struct bpfsh_event *e = bpf_ringbuf_reserve(&bpfsh_events, sizeof(struct bpfsh_event), 0);
         if (!e) {
@@ -233,6 +251,10 @@ enum Prelude {
         }
         e->probe = bpfsh_probe_id;
         e->ts = bpf_ktime_get_ns();
+        e->kstack = stacks->kstack;
+        e->ustack = stacks->ustack;
+        e->upid = stacks->upid;
+        e->unused = 0;
         long n = bpf_snprintf(e->text, sizeof(e->text), fmt, data, data_size);
         e->length = n > 0 ? (u32)n : 0;
         bpf_ringbuf_submit(e, bpfsh_wakeup_flags());
@@ -240,8 +262,10 @@ enum Prelude {
     #define bpfsh_is_text(v) (__builtin_types_compatible_p(typeof(v), str_t) || \\
         __builtin_types_compatible_p(typeof(v), comm_t))
     #define bpfsh_print_arg(v) __builtin_choose_expr(bpfsh_is_text(v), (u64)(unsigned long)(void *)&(v), \\
-        bpfsh_scalar_u64(&(v), sizeof(v), bpfsh_is_signed(v)))
+        __builtin_choose_expr(bpfsh_stack_kind(v) != 0, (u64)(unsigned long)"", \\
+        bpfsh_scalar_u64(&(v), sizeof(v), bpfsh_is_signed(v))))
     #define bpfsh_print_keep(i, v) __auto_type ___a##i = (v); \\
+        bpfsh_note_stack(&___stacks, &___a##i, bpfsh_stack_kind(___a##i)); \\
         _Static_assert(bpfsh_is_text(___a##i) || sizeof(___a##i) <= 8, \\
                        "print() arguments are numbers, pointers, str_t or comm_t"); \\
         _Static_assert(!__builtin_types_compatible_p(typeof(___a##i), bpfsh_data_loc_t), \\
@@ -296,9 +320,10 @@ enum Prelude {
         let names = (0..<count).map { "a\($0)" }
         let keep = names.enumerated().map { "bpfsh_print_keep(\($0.offset), \($0.element)) " }.joined()
         let values = (0..<count).map { "bpfsh_print_arg(___a\($0))" }.joined(separator: ", ")
-        let call = count == 0 ? "bpfsh_print_record(___fmt, sizeof(___fmt), 0, 0);"
-            : "u64 ___p[\(count)] = { \(values) }; bpfsh_print_record(___fmt, sizeof(___fmt), ___p, sizeof(___p));"
-        return "#define bpfsh_print\(count)(\((["fmt"] + names).joined(separator: ", "))) ({ static const char ___fmt[] = fmt; \(keep)\(call) })"
+        let call = count == 0 ? "bpfsh_print_record(___fmt, sizeof(___fmt), 0, 0, &___stacks);"
+            : "u64 ___p[\(count)] = { \(values) }; bpfsh_print_record(___fmt, sizeof(___fmt), ___p, sizeof(___p), &___stacks);"
+        let stacks = "struct bpfsh_stack_note ___stacks = { -1, -1, 0 }; "
+        return "#define bpfsh_print\(count)(\((["fmt"] + names).joined(separator: ", "))) ({ static const char ___fmt[] = fmt; \(stacks)\(keep)\(call) })"
     }.joined(separator: "\n")
 
     static let constants: String = {

@@ -38,6 +38,7 @@ public struct PrintCheck {
                   let builtin = Builtin.named(String(trimmed[..<open])) else { return nil }
             switch builtin.returns {
             case "str_t", "comm_t", "const char *": self = .text("\(builtin.name)() (\(builtin.returns))")
+            case "kstack_t", "ustack_t": self = .text("\(builtin.name)() (its frames go under the line)")
             case "u32", "u64", "int": self = .number("\(builtin.name)() (\(builtin.returns))")
             default: return nil
             }

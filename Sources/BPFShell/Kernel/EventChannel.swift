@@ -31,7 +31,7 @@ final class EventChannel {
                                            valueSize: 0, maxEntries: ringBufferBytes)
         let forward = forwarding
         do {
-            stream = try EventStream(mapFD: created.fd) { probe, nanoseconds, text in forward.handler(probe, nanoseconds, text) }
+            stream = try EventStream(mapFD: created.fd) { record in forward.handler(record) }
         } catch {
             created.close()
             throw error
@@ -116,5 +116,5 @@ final class EventChannel {
 
 /// Lets the ring buffer callback reach a handler that is set after the stream exists.
 private final class ForwardingHandler {
-    var handler: EventHandler = { _, _, _ in }
+    var handler: EventHandler = { _ in }
 }

@@ -4,11 +4,11 @@ import Foundation
 /// Drains print() records from the session's ring buffer.
 /// The corresponding libbpf function is `ring_buffer__new`.
 public final class EventStream {
-    /// Called for each record: its probe, its CLOCK_MONOTONIC time and its text bytes
-    /// (valid only during the call).
-    public typealias Handler = (_ probeID: Int, _ nanoseconds: UInt64, _ text: UnsafeRawBufferPointer) -> Void
-    /// struct bpfsh_event: u32 probe, u32 length, u64 ts, then the text.
-    static let headerSize = 16
+    /// Called for each record (its text is valid only during the call).
+    public typealias Handler = (_ record: EventRecord) -> Void
+    /// struct bpfsh_event: u32 probe, u32 length, u64 ts, s32 kstack, s32 ustack,
+    /// u32 upid, u32 unused, then the text.
+    static let headerSize = 32
     private var ring: OpaquePointer?
     private let handler: Handler
 
@@ -20,10 +20,13 @@ public final class EventStream {
             let stream = Unmanaged<EventStream>.fromOpaque(context).takeUnretainedValue()
             let probe = data.loadUnaligned(as: UInt32.self)
             let length = Int(data.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            let nanoseconds = data.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             // bpf_snprintf's count includes the NUL; never read past the record.
             let usable = min(max(length - 1, 0), size - EventStream.headerSize)
-            stream.handler(Int(probe), nanoseconds, UnsafeRawBufferPointer(start: data + EventStream.headerSize, count: usable))
+            stream.handler(EventRecord(probeNumber: Int(probe), nanoseconds: data.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                                       kernelStack: data.loadUnaligned(fromByteOffset: 16, as: Int32.self),
+                                       userStack: data.loadUnaligned(fromByteOffset: 20, as: Int32.self),
+                                       userStackPID: data.loadUnaligned(fromByteOffset: 24, as: UInt32.self),
+                                       text: UnsafeRawBufferPointer(start: data + EventStream.headerSize, count: usable)))
             return 0
         }
         LibBPF.clearLog()

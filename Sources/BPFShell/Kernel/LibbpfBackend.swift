@@ -9,7 +9,7 @@ public final class LibbpfBackend: TracingBackend {
     public let btf = KernelBTF()
     private var ringBufferBytes: Int
     private var channel: EventChannel?
-    private var eventHandler: EventHandler = { _, _, _ in }
+    private var eventHandler: EventHandler = { _ in }
     private var maps: [LibbpfMap] = []
     private var probes: [LibbpfProbe] = []
     private let tracefs = TracefsLocation()

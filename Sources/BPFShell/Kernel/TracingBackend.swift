@@ -67,9 +67,20 @@ public protocol TracingBackend: AnyObject {
     func close()
 }
 
-/// Receives one print() record: the probe's number, its CLOCK_MONOTONIC time and its
-/// text (valid during the call).
-public typealias EventHandler = (_ probeNumber: Int, _ nanoseconds: UInt64, _ text: UnsafeRawBufferPointer) -> Void
+/// Receives one print() record (its text is valid during the call only).
+public typealias EventHandler = (_ record: EventRecord) -> Void
+
+/// One print() record as the kernel wrote it.
+public struct EventRecord {
+    public var probeNumber: Int
+    /// CLOCK_MONOTONIC when print() ran.
+    public var nanoseconds: UInt64
+    /// Stacks given to print() as arguments (-1: none), to show under the line.
+    public var kernelStack: Int32
+    public var userStack: Int32
+    public var userStackPID: UInt32
+    public var text: UnsafeRawBufferPointer
+}
 
 /// How the per-CPU copies of a value become the one a user sees.
 public enum PerCPUFold: Sendable {

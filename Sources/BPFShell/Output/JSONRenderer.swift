@@ -65,10 +65,13 @@ public struct JSONRenderer {
         }
     }
 
-    public func event(probe: String, time: EventTime? = nil, text: String) -> String {
+    public func event(probe: String, time: EventTime? = nil, text: String, frames: [String: [String]] = [:]) -> String {
         var members: [(String, JSONValue)] = [("type", .string("event")), ("probe", .string(probe))]
         if let time { members.append((time.key, time.value)) }
         members.append(("text", .string(text)))
+        for key in ["kstack", "ustack"] {
+            if let stack = frames[key] { members.append((key, .array(stack.map(JSONValue.string)))) }
+        }
         return line(.object(members))
     }
 

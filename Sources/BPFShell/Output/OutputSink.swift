@@ -115,10 +115,12 @@ final class Presenter {
 
     /// One print() record: its bytes as they are in text mode (the fast path: no String
     /// per record), an `event` object in JSON mode.
-    func showEvent(probe name: () -> String, time: EventTime?, text: UnsafeRawBufferPointer) {
+    /// `frames`: stacks print() was given ("kstack", "ustack"), shown indented under the line.
+    func showEvent(probe name: () -> String, time: EventTime?, text: UnsafeRawBufferPointer, frames: [String: [String]] = [:]) {
         let prefix = time.map { $0.text + " " }
+        let stackLines = ["kstack", "ustack"].compactMap { frames[$0] }.flatMap { $0 }.map { "    \($0)\n" }.joined()
         if transcript.utf8.count < Self.transcriptLimit {
-            transcript += (prefix ?? "") + String(decoding: text, as: UTF8.self)
+            transcript += (prefix ?? "") + String(decoding: text, as: UTF8.self) + stackLines
         } else {
             omittedBytes += text.count
         }
@@ -126,8 +128,13 @@ final class Presenter {
         case .text:
             if let prefix { sink.write(prefix) }
             sink.write(bytes: text)
+            if !stackLines.isEmpty {
+                // The frames go under the line, which may not end with one.
+                if text.last != 10 { sink.write("\n") }
+                sink.write(stackLines)
+            }
         case .json:
-            sink.write(json.event(probe: name(), time: time, text: String(decoding: text, as: UTF8.self)))
+            sink.write(json.event(probe: name(), time: time, text: String(decoding: text, as: UTF8.self), frames: frames))
         }
     }
 

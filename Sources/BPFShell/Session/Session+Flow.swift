@@ -80,8 +80,21 @@ extension Session {
     }
 
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.
-    func emitEvent(probe number: Int, nanoseconds: UInt64, text: UnsafeRawBufferPointer) {
-        let time = timestamps == .off ? nil : eventClock.stamp(nanoseconds, style: timestamps)
-        presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, time: time, text: text)
+    func emitEvent(_ record: EventRecord) {
+        let time = timestamps == .off ? nil : eventClock.stamp(record.nanoseconds, style: timestamps)
+        var frames: [String: [String]] = [:]
+        if record.kernelStack != -1 || record.userStack != -1 {
+            snapshotStackProcesses()
+            let symbolizer = stackSymbolizer()
+            if record.kernelStack != -1 {
+                frames["kstack"] = symbolizer.frames(for: StackTrace(isUser: false, id: record.kernelStack, pid: nil))
+            }
+            if record.userStack != -1 {
+                frames["ustack"] = symbolizer.frames(for: StackTrace(isUser: true, id: record.userStack, pid: record.userStackPID))
+            }
+        }
+        let number = record.probeNumber
+        presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, time: time,
+                            text: record.text, frames: frames)
     }
 }

@@ -92,9 +92,7 @@ public final class Session {
         let backend = backend ?? LibbpfBackend(ringBufferBytes: configuration.ringBufferBytes)
         self.backend = backend
         runtimeLoader = RuntimeLoader(cacheRoot: configuration.cacheRoot, btf: backend.btf)
-        backend.setEventHandler { [weak self] probe, nanoseconds, text in
-            self?.emitEvent(probe: probe, nanoseconds: nanoseconds, text: text)
-        }
+        backend.setEventHandler { [weak self] record in self?.emitEvent(record) }
     }
 
     public static func defaultCacheRoot() -> URL {

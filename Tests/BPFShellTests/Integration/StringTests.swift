@@ -113,4 +113,23 @@ struct StringTests {
         #expect(shell.output.contains("exec /bin/echo bpfsh-join two words 3\n"), "\(shell.output)")
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
+
+    /// kstack() given to print() shows its frames under the line (and as a JSON array).
+    @Test func printShowsStacksUnderTheLine() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess(arguments: ["--json"])
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (pid() == \(pid)) print(\"from%s\\n\", kstack()); }")
+        #expect(shell.waitForOutput("\"probe\":\"p1\""), "\(shell.output)")
+        _ = getppid()
+        shell.send("run 200ms")
+        #expect(shell.finish() == 0, "\(shell.output)")
+        let event = shell.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["type"] as? String == "event" }
+        let frames = event?["kstack"] as? [String] ?? []
+        #expect(event?["text"] as? String == "from\n", "\(shell.output)")
+        #expect(frames.contains { $0.hasPrefix("do_syscall_64") }, "\(frames)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
 }
