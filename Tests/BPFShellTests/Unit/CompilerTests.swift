@@ -140,6 +140,26 @@ import Testing
         let unit = CUnitBuilder.probeUnit(points: [CUnitTests.point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                           cBlocks: [], maps: maps)
         #expect(try compiler.compile(unit).elf.count > 0)
+
+        // Every built-in of the table, in one body, compiles (the table is the prelude).
+        let everything = [MapDefinition(decl: MapDecl(name: "c", kind: .count(key: "str_t")), id: 5),
+                          MapDefinition(decl: MapDecl(name: "n", kind: .count(key: nil)), id: 6),
+                          MapDefinition(decl: MapDecl(name: "st", kind: .stats(key: "probe_t", shows: .all)), id: 7),
+                          MapDefinition(decl: MapDecl(name: "lo", kind: .stats(key: "ksym_t", shows: .minimum)), id: 8),
+                          MapDefinition(decl: MapDecl(name: "hi", kind: .stats(key: "usym_t", shows: .maximum)), id: 9),
+                          MapDefinition(decl: MapDecl(name: "g", kind: .hist(key: nil)), id: 10),
+                          MapDefinition(decl: MapDecl(name: "k", kind: .count(key: "kstack_t")), id: 11)]
+        let allBuiltins = CodeBlock(text: """
+             count(c, str(args->filename)); count(n); sum(n, uid() + gid() + cpu() + tid());
+             stats(st, probe_name(), nsecs()); min(lo, ksym(0), 1); max(hi, usym(0), min(2, max(3, 4)));
+             hist(g, 5); count(k, kstack()); ustack();
+             if (streq(comm(), "bash") || strprefix(str(args->filename, 8), "/etc")) print("%s %s\\n", join(0), comm());
+            """, start: SourceLocation(line: 1, column: 1), range: SourceRange(line: 1, column: 1, length: 1))
+        let covered = Set((body.text + allBuiltins.text).split { !$0.isLetter && $0 != "_" }.map(String.init))
+        #expect(Builtin.names.filter { !covered.contains($0) }.isEmpty, "add the new built-in to this body")
+        let allUnit = CUnitBuilder.probeUnit(points: [CUnitTests.point], body: UserCode(fileName: UserCode.bodyFileName, block: allBuiltins),
+                                             cBlocks: [], maps: maps + everything)
+        #expect(try compiler.compile(allUnit).elf.count > 0)
     }
 }
 
