@@ -459,6 +459,11 @@ enum AttachmentFailure {
                 explained.hint = KernelFeatures.kprobesAlternatives
             case .userFunction where !KernelFeatures.uprobesAvailable, .usdt where !KernelFeatures.uprobesAvailable:
                 explained.summary = KernelFeatures.uprobesMissing
+            case .userFunction where error.errno == 524:
+                // ENOTSUPP from uprobe_register: x86 cannot single-step some instructions
+                // out of line (lock-prefixed ones among them), so no probe goes on them.
+                explained.hint = "the kernel cannot place a uprobe on the instruction at that address (some x86 instructions, "
+                    + "such as lock-prefixed ones, cannot be probed): try SYMBOL+OFFSET at a later instruction"
             default:
                 if explained.hint == nil, error.errno == ENOENT {
                     explained.hint = "the probe point disappeared or is not available on this kernel"

@@ -22,7 +22,7 @@ extension Session {
 
     /// Resolves specs against the backend's view of the kernel.
     func specResolver() -> SpecResolver {
-        SpecResolver(btf: backend.btf, tracepoints: { [backend] in try backend.tracepoints() })
+        SpecResolver(btf: backend.btf, tracepoints: { [backend] in try backend.tracepoints() }, elfFunctions: elfFunctions)
     }
 
     /// Checks names and map uses, resolves the spec and compiles the body.

@@ -66,6 +66,8 @@ public final class Session {
     /// Turns the kernel's CLOCK_MONOTONIC into wall-clock and session time.
     let eventClock = EventClock()
     private var hasWarnedAboutCache = false
+    /// Function tables of the binaries uprobes named, read once per file version.
+    let elfFunctions = ELFFunctionCache()
     /// The scripts `load` is running, outermost first (a script may not load itself).
     var loadChain: [String] = []
     /// Scripts: Ctrl-C ends a `run` and the script goes on (run, then print, is

@@ -41,6 +41,8 @@ struct SpecResolver {
     /// tracefs's categories, events and formats, asked for only by tracepoint specs
     /// (tracefs is root's to read, so a dry run of BTF-described points never needs it).
     let tracepoints: () throws -> TracepointCatalog
+    /// ELF function tables, kept by the session across probes.
+    var elfFunctions = ELFFunctionCache()
 
     func resolve(_ spec: ProbeSpec) throws -> [AttachPoint] {
         switch spec.kind {
@@ -182,7 +184,8 @@ struct SpecResolver {
             }
             start = fileOffset
         } else {
-            start = try UserFunctionLookup(path: path, functions: file.functions()).resolve(symbol, at: spec.range).fileOffset
+            start = try UserFunctionLookup(path: path, functions: elfFunctions.functions(of: file, at: path))
+                .resolve(symbol, at: spec.range).fileOffset
         }
         return AttachPoint(kind: spec.kind,
                            target: .userFunction(binary: path, function: symbol, offset: offset, fileOffset: start + UInt64(offset),

@@ -123,3 +123,18 @@ extension ELFFile {
         return address - segment.address + segment.fileOffset
     }
 }
+
+/// Function tables of the binaries probes name, read once per file version: a session
+/// attaching many uprobes in libc reads its thousands of symbols once, not per probe.
+final class ELFFunctionCache {
+    private var tables: [String: (stamp: String, functions: [ELFFunction])] = [:]
+
+    func functions(of file: ELFFile, at path: String) -> [ELFFunction] {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)@\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        if let cached = tables[path], cached.stamp == stamp { return cached.functions }
+        let functions = file.functions()
+        tables[path] = (stamp, functions)
+        return functions
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import BPFShell
 
 /// uprobes, USDT, perf-event sampling, and the kinds this kernel lacks (kprobes,
 /// fentry/fexit, hardware counters): real where they work, a precise error where not.
@@ -110,6 +111,28 @@ struct SamplingAndUserProbeTests {
         #expect(shell.output.contains("bpfsh_symbol_target (symdemo)      4"), "\(shell.output)")
         #expect(shell.output.contains("vfs_read      4"), "\(shell.output)")
         #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
+    /// Every function glibc exports in several versions (pthread_create, …, about 217)
+    /// attaches by its plain name: the default version, as the dynamic linker binds it.
+    @Test func everyMultiVersionLibcFunctionAttaches() throws {
+        try Capabilities.requireBPF()
+        let libc = try #require(BinaryLocator.resolve("libc"))
+        let functions = try #require(ELFFile(path: libc)).functions()
+        let names = Dictionary(grouping: functions.filter { $0.version != nil }, by: \.name)
+            .filter { Set($0.value.compactMap(\.version)).count > 1 }.keys.sorted()
+        #expect(names.count > 200, "\(names.count)")
+        let leaks = LeakCheck()
+        let script = names.map { "probe uprobe:libc:\($0) { }" }.joined(separator: "\n") + "\nprobes\n"
+        let result = try ShellProcess.run(script, timeout: 120)
+        let attached = result.output.split(separator: "\n").filter { $0.contains(" attached: uprobe:libc:") }.count
+        // The kernel refuses a uprobe on some x86 instructions (pthread_spin_lock starts
+        // with a lock-prefixed one): each such refusal must be the explained error.
+        let refused = result.errors.components(separatedBy: "the kernel cannot place a uprobe on the instruction").count - 1
+        #expect(attached + refused == names.count && refused <= 3,
+                "\(attached) attached, \(refused) refused, of \(names.count): \(result.errors.prefix(2000))")
+        #expect(!result.errors.contains("has no function") && !result.errors.contains("ambiguous"), "\(result.errors.prefix(2000))")
+        #expect(leaks.leftovers().isEmpty)
     }
 
     @Test func samplingKinds() throws {
