@@ -31,6 +31,10 @@ extension Session {
                         diagnostic.range = range
                     }
                 }
+                if message.message.hasPrefix("subscripted value is not"), let cellNumber = diagnostic.cell,
+                   let text = cells[cellNumber]?.text, let field = Self.dataLocField(before: message, in: text, points: points) {
+                    diagnostic.hints = ["'\(field)' is a __data_loc string kept in the tracepoint record: read it with str(args->\(field))"]
+                }
                 if message.message.hasPrefix("unsupported signed division") {
                     diagnostic.message = "signed division or modulo: BPF programs divide only unsigned numbers"
                     diagnostic.hints = ["cast the operands to unsigned, e.g. (u64)a / b, or declare the variable u64"]
@@ -96,6 +100,21 @@ extension Session {
             }
         }
         return best.map { (cellNumber, $0.range) }
+    }
+
+    /// The tracepoint field named just before clang's column (`args->filename[0]`), when it
+    /// is a __data_loc string at one of the probe's points.
+    static func dataLocField(before message: ClangMessage, in text: String, points: [AttachPoint]) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard message.line >= 1, message.line <= lines.count else { return nil }
+        let prefix = lines[message.line - 1].prefix(max(message.column - 1, 0))
+        let name = String(prefix.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+        guard !name.isEmpty else { return nil }
+        let isDataLoc = points.contains { point in
+            guard case let .tracepoint(format) = point.context else { return false }
+            return format.fields.contains { $0.name == name && $0.declaration.hasPrefix("__data_loc") }
+        }
+        return isDataLoc ? name : nil
     }
 
     /// From `start` to the end of its statement (the ';' or the line's end): what a
