@@ -55,6 +55,11 @@ public final class ProbeCompiler {
         let start = DispatchTime.now()
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: objectDirectory, withIntermediateDirectories: true)
+        // Sessions starting together on a cold cache: one builds, the others wait for it
+        // and use its headers (rewriting vmlinux.h under a finished PCH would invalidate it).
+        let lock = try CacheLock(directory: headerDirectory)
+        defer { lock.release() }
+        if hasWarmHeaders { return milliseconds(since: start) }
         let vmlinux = headerDirectory.appendingPathComponent("vmlinux.h")
         try vmlinuxHeader().write(to: vmlinux, atomically: true, encoding: .utf8)
         let prelude = headerDirectory.appendingPathComponent("bpfsh_prelude.h")
@@ -68,9 +73,41 @@ public final class ProbeCompiler {
             try? fileManager.removeItem(at: partial)
             throw CompileFailure(messages: ClangMessage.parse(outcome.errors), output: outcome.errors)
         }
-        _ = try? fileManager.removeItem(at: precompiledHeader)
-        try fileManager.moveItem(at: partial, to: precompiledHeader)
+        // rename(2) replaces atomically; remove-then-move raced with a concurrent session.
+        guard rename(partial.path, precompiledHeader.path) == 0 else {
+            let code = errno
+            try? fileManager.removeItem(at: partial)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: precompiledHeader.path,
+                                                          NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
+        }
         return milliseconds(since: start)
+    }
+
+    /// The content hash recorded next to a cached object.
+    static func checksum(_ data: Data) -> String {
+        var hash = StableHash()
+        data.withUnsafeBytes { hash.add($0) }
+        return "\(data.count):\(hash.hex)"
+    }
+
+    /// Writes a cache file under a private name and renames it into place (atomic; a
+    /// failure only costs a later compile).
+    static func install(_ data: Data, at url: URL) {
+        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid())")
+        guard FileManager.default.createFile(atPath: partial.path, contents: data) else { return }
+        if rename(partial.path, url.path) != 0 { try? FileManager.default.removeItem(at: partial) }
+    }
+
+    /// Throws the headers away (a truncated PCH or vmlinux.h); the next compile rebuilds them.
+    public func discardHeaders() {
+        for name in ["bpfsh_prelude.pch", "vmlinux.h", "bpfsh_prelude.h"] {
+            try? FileManager.default.removeItem(at: headerDirectory.appendingPathComponent(name))
+        }
+    }
+
+    /// Whether clang's complaint is about the cached headers rather than the unit.
+    static func blamesHeaders(_ output: String) -> Bool {
+        ["precompiled header", "PCH file", "vmlinux.h:", "bpfsh_prelude.h:"].contains { output.contains($0) }
     }
 
     public func compile(_ unit: GeneratedUnit) throws -> CompiledObject {
@@ -78,9 +115,17 @@ public final class ProbeCompiler {
         var hash = StableHash()
         hash.add(unit.text)
         let cached = objectDirectory.appendingPathComponent("\(hash.hex).o")
+        let checksum = objectDirectory.appendingPathComponent("\(hash.hex).sum")
         if let data = FileManager.default.contents(atPath: cached.path) {
-            return CompiledObject(elf: [UInt8](data), warnings: [], milliseconds: milliseconds(since: start),
-                                  isFromCache: true)
+            // An object is used only if it is what was written (a truncated or replaced
+            // file is rebuilt, not loaded into the kernel).
+            if let recorded = FileManager.default.contents(atPath: checksum.path),
+               String(decoding: recorded, as: UTF8.self) == Self.checksum(data) {
+                return CompiledObject(elf: [UInt8](data), warnings: [], milliseconds: milliseconds(since: start),
+                                      isFromCache: true)
+            }
+            try? FileManager.default.removeItem(at: cached)
+            try? FileManager.default.removeItem(at: checksum)
         }
         scratchCounter += 1
         let source = scratchDirectory.appendingPathComponent("unit\(scratchCounter).c")
@@ -100,11 +145,8 @@ public final class ProbeCompiler {
         }
         // Keep the object for next time; a failed copy only costs a later compile.
         try? FileManager.default.createDirectory(at: objectDirectory, withIntermediateDirectories: true)
-        let partial = objectDirectory.appendingPathComponent("\(hash.hex).o.\(getpid())")
-        if FileManager.default.createFile(atPath: partial.path, contents: data) {
-            _ = try? FileManager.default.moveItem(at: partial, to: cached)
-            try? FileManager.default.removeItem(at: partial)
-        }
+        Self.install(data, at: cached)
+        Self.install(Data(Self.checksum(data).utf8), at: checksum)
         return CompiledObject(elf: [UInt8](data), warnings: messages.filter { $0.severity != .error },
                               milliseconds: milliseconds(since: start), isFromCache: false)
     }

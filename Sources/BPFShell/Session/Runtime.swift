@@ -8,12 +8,14 @@ final class Runtime {
     let scratchDirectory: URL
     /// Milliseconds spent generating vmlinux.h and the precompiled prelude (0 when cached).
     let headerMilliseconds: Double
+    private let btf: KernelBTF
     /// Why the cache directory asked for was not used (said once to the user).
     let cacheWarning: String?
     /// The session's own cache when the shared one could not be trusted.
     private let privateCache: URL?
 
     init(cacheRoot requestedCache: URL, btf: KernelBTF) throws {
+        self.btf = btf
         let cache = CacheDirectory(requested: requestedCache)
         cacheWarning = cache.warning
         privateCache = cache.isPrivate ? cache.url : nil
@@ -32,6 +34,18 @@ final class Runtime {
             try? FileManager.default.removeItem(at: scratch)
             if cache.isPrivate { try? FileManager.default.removeItem(at: cacheRoot) }
             throw error
+        }
+    }
+
+    /// Compiles a unit; when clang blames the cached headers (a truncated PCH or
+    /// vmlinux.h), they are rebuilt once and the unit compiled again.
+    func compile(_ unit: GeneratedUnit) throws -> CompiledObject {
+        do {
+            return try compiler.compile(unit)
+        } catch let failure as CompileFailure where ProbeCompiler.blamesHeaders(failure.output) {
+            compiler.discardHeaders()
+            try compiler.prepareHeaders { try btf.vmlinuxHeader() }
+            return try compiler.compile(unit)
         }
     }
 

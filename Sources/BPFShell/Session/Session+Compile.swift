@@ -8,7 +8,7 @@ extension Session {
     func compile(_ unit: GeneratedUnit, runtime: Runtime, fallback: SourceRange?, what: String,
                  points: [AttachPoint] = []) throws -> CompiledObject {
         do {
-            let compiled = try runtime.compiler.compile(unit)
+            let compiled = try runtime.compile(unit)
             for warning in compiled.warnings where warning.severity == .warning {
                 if let diagnostic = diagnostic(for: warning, fallback: fallback, what: what) {
                     report(diagnostic, cell: diagnostic.cell ?? cellCount)

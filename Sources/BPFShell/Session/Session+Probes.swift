@@ -179,7 +179,7 @@ extension Session {
                   let point = try? specResolver().resolve(ProbeSpec(kind: kind, parts: [target])).first else { return nil }
             let unit = CUnitBuilder.probeUnit(points: [point], body: UserCode(fileName: UserCode.bodyFileName, block: body),
                                               cBlocks: [], maps: [])
-            guard let compiled = try? runtime.compiler.compile(unit) else { return nil }
+            guard let compiled = try? runtime.compile(unit) else { return nil }
             return FeatureTrial(name: name, kind: kind, target: target,
                                 image: CompiledImage(elf: compiled.elf, name: "bpfsh_feature", programNames: unit.programNames, kind: kind))
         }

@@ -42,6 +42,51 @@ struct EnvironmentErrorTests {
         #expect(after.subtracting(before).filter { $0.hasPrefix("bpfsh-cache-") }.isEmpty, "the private cache is removed")
     }
 
+    /// A damaged cache heals itself: truncated objects, PCH and vmlinux.h are rebuilt,
+    /// never loaded or left to fail every compile.
+    @Test(arguments: ["objects", "bpfsh_prelude.pch", "vmlinux.h"])
+    func damagedCacheHeals(_ damaged: String) throws {
+        try Capabilities.requireBPF()
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-heal-\(getpid())-\(damaged)")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let script = "map c count\nprobe tracepoint:syscalls:sys_enter_getppid { count(c); }\nprint c\n"
+        let first = try ShellProcess.run(script, environment: ["XDG_CACHE_HOME": cache.path])
+        #expect(first.output.contains("p1 attached"), "\(first.errors)")
+        let root = cache.appendingPathComponent("bpfsh")
+        let kernel = try #require(try FileManager.default.contentsOfDirectory(atPath: root.path).first { $0.hasPrefix("kernel-") })
+        let compiler = try #require(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(kernel).path)
+            .first { $0.hasPrefix("clang-") })
+        let headers = root.appendingPathComponent(kernel).appendingPathComponent(compiler)
+        let victims = damaged == "objects"
+            ? try FileManager.default.contentsOfDirectory(atPath: headers.appendingPathComponent("objects").path)
+                .filter { $0.hasSuffix(".o") }.map { headers.appendingPathComponent("objects").appendingPathComponent($0).path }
+            : [headers.appendingPathComponent(damaged).path]
+        #expect(!victims.isEmpty)
+        for victim in victims { _ = truncate(victim, 200) }
+        let second = try ShellProcess.run(script, environment: ["XDG_CACHE_HOME": cache.path])
+        #expect(second.output.contains("p1 attached"), "\(damaged): \(second.errors)")
+        #expect(second.output.contains("c: 0") || second.output.contains("c: "), "\(second.output)")
+        #expect(!second.errors.contains("error"), "\(damaged): \(second.errors)")
+    }
+
+    /// Sessions starting together on an empty shared cache: one builds the headers, the
+    /// others wait for them; every first command works.
+    @Test func concurrentSessionsShareAColdCache() throws {
+        try Capabilities.requireBPF()
+        for round in 0..<2 {
+            let cache = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-shared-cold-\(getpid())-\(round)")
+            try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(at: cache) }
+            let shells = try (0..<4).map { _ in try ShellProcess(environment: ["XDG_CACHE_HOME": cache.path], timeout: 90) }
+            for (index, shell) in shells.enumerated() { shell.send("map m\(index) count\nquit") }
+            for (index, shell) in shells.enumerated() {
+                #expect(shell.finish(timeout: 80) == 0, "round \(round) session \(index): \(shell.errors)")
+                #expect(shell.output.contains("map m\(index): count"), "round \(round) session \(index): \(shell.errors)")
+            }
+        }
+    }
+
     /// Without CAP_BPF the user is told what is needed (never "need root" to root).
     @Test func notPrivileged() throws {
         try Capabilities.requireBPF()
