@@ -20,7 +20,9 @@ public struct VerifierReport: Equatable, Sendable {
             !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time") && !$0.hasPrefix("stack depth")
                 && !$0.hasPrefix("max_states_per_insn") && !$0.isEmpty
         }
-        message = lines.last ?? "the verifier rejected the program without a log"
+        // The complaint is the last line that is not a register-state dump, an instruction
+        // or a source line ("infinite loop detected at insn 5" is followed by two states).
+        message = lines.last(where: { !Self.isStateLine($0) }) ?? lines.last ?? "the verifier rejected the program without a log"
         instruction = lines.dropLast().last { $0.first?.isNumber ?? false }
         omittedLines = max(0, lines.count - 2)
         for line in lines.reversed() where line.hasPrefix(";") {
@@ -37,6 +39,16 @@ public struct VerifierReport: Equatable, Sendable {
         explanation = Self.explain(message)
     }
 
+    static func isStateLine(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if ["old state:", "cur state:", "from ", ";", "frame", "mark_precise", "last_idx", "regs=", "parent "]
+            .contains(where: { trimmed.hasPrefix($0) }) { return true }
+        // "R1_w=ctx() R10=fp0" dumps registers; "R0 invalid mem access …" is a complaint.
+        if trimmed.range(of: #"^R[0-9]+(_w|_r|_rw)?="#, options: .regularExpression) != nil { return true }
+        // "19: (05) goto pc-1" and "0: R1=ctx() R10=fp0": an instruction, or the state at one.
+        return trimmed.range(of: #"^[0-9]+: "#, options: .regularExpression) != nil
+    }
+
     static func explain(_ message: String) -> String? {
         let known: [(String, String)] = [
             ("map_value_or_null", "a pointer from get() or bpf_map_lookup_elem() is used without a NULL check: test it first, e.g. if (p) { … }"),
@@ -44,6 +56,7 @@ public struct VerifierReport: Equatable, Sendable {
             ("back-edge", "the verifier cannot prove this loop ends: give it a constant bound (for (int i = 0; i < 16; i++))"),
             ("is too complex", "the verifier gave up walking the program, usually a loop whose end it cannot see: bound loops with a constant (for (int i = 0; i < 64 && i < n; i++))"),
             ("infinite loop", "the verifier found a loop that may never end: give it a constant bound"),
+            ("Processed 1000001 insn", "the verifier walked a million instructions without reaching the end, usually a loop whose end it cannot see: bound it with a constant (for (int i = 0; i < 64 && i < n; i++))"),
             ("program is too large", "the program is too large for the verifier: reduce loop bounds or split the probe"),
             ("invalid indirect read from stack", "memory on the stack is read before it is written (often struct padding in a map key): zero it with __builtin_memset(&k, 0, sizeof(k)) first"),
             ("unbounded memory access", "an index or size is not bounded: clamp it (if (i >= N) return 0;) before the access"),
