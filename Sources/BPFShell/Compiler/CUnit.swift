@@ -223,6 +223,8 @@ public enum CUnitBuilder {
     /// The section holding the probe's on/off switch: its own internal map, so the
     /// shell can flip it without touching the user's globals.
     public static let enabledSection = ".data.bpfsh"
+    /// The section of print()'s clock switch (in units that print).
+    public static let timestampSection = ".data.bpfsh_stamp"
 
     private static func emitBody(_ body: UserCode, context: String = "ctx", point: Int, into writer: inout CWriter) {
         // probe_name() reads which of the probe's points this function serves.

@@ -15,6 +15,7 @@ public final class LibbpfBackend: TracingBackend {
     private let tracefs = TracefsLocation()
     private let detacher = Detacher()
     private var isClosed = false
+    private var stampsEvents = false
 
     public init(ringBufferBytes: Int) {
         self.ringBufferBytes = ringBufferBytes
@@ -102,6 +103,7 @@ public final class LibbpfBackend: TracingBackend {
         }
         let probe = LibbpfProbe(number: number, image: image, object: object, maps: bound)
         probes.append(probe)
+        if stampsEvents { probe.stampEvents(true) }
         return probe
     }
 
@@ -297,6 +299,11 @@ public final class LibbpfBackend: TracingBackend {
         channel?.counter(Prelude.lostEventsSlot) ?? 0
     }
 
+    public func stampEvents(_ enabled: Bool) {
+        stampsEvents = enabled
+        probes.forEach { $0.stampEvents(enabled) }
+    }
+
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {
         ringBufferBytes = bytes
         try channel?.resizeRingBuffer(bytes: bytes)
@@ -397,6 +404,11 @@ final class LibbpfProbe: ProbeHandle {
     /// Stops (false) or resumes (true) the programs at once through their in-kernel switch.
     func setEnabled(_ enabled: Bool) throws(KernelError) {
         try object.setSectionValue(CUnitBuilder.enabledSection, to: enabled ? 1 : 0)
+    }
+
+    /// Turns print()'s clock on or off; objects that do not print have no such switch.
+    func stampEvents(_ enabled: Bool) {
+        try? object.setSectionValue(CUnitBuilder.timestampSection, to: enabled ? 1 : 0)
     }
 
     /// Hands the links over for destruction (the caller decides on which thread).

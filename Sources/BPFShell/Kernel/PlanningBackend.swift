@@ -62,6 +62,7 @@ public final class PlanningBackend: TracingBackend {
     public var eventDescriptor: Int32? { nil }
     public var lostEvents: UInt64 { 0 }
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {}
+    public func stampEvents(_ enabled: Bool) {}
     public func stackAddresses(id: Int32) -> [UInt64]? { nil }
     public func stackProcessIDs() -> [UInt32] { [] }
     public var recordsProcesses: Bool { false }

@@ -49,6 +49,9 @@ public protocol TracingBackend: AnyObject {
     var eventDescriptor: Int32? { get }
     /// print() records dropped because the ring buffer was full, since the session began.
     var lostEvents: UInt64 { get }
+    /// Whether print() records carry the kernel's clock (off saves a helper call per line),
+    /// for every probe loaded now and later.
+    func stampEvents(_ enabled: Bool)
     /// A new ring buffer size; only while no probe is loaded.
     func resizeEventBuffer(bytes: Int) throws(KernelError)
 

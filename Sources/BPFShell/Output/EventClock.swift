@@ -32,7 +32,15 @@ public final class EventClock {
             - (Double(monotonic.tv_sec) + Double(monotonic.tv_nsec) / 1e9)
     }
 
-    func stamp(_ nanoseconds: UInt64, style: Style) -> EventTime? {
+    /// `nanoseconds` 0: a record written before the probe's clock was switched on; its
+    /// drain time stands in.
+    func stamp(_ recorded: UInt64, style: Style) -> EventTime? {
+        var nanoseconds = recorded
+        if nanoseconds == 0 {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            nanoseconds = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        }
         switch style {
         case .off:
             return nil

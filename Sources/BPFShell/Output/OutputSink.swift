@@ -115,8 +115,22 @@ final class Presenter {
 
     /// One print() record: its bytes as they are in text mode (the fast path: no String
     /// per record), an `event` object in JSON mode.
+    /// One print() record as it is: its bytes in text mode (no String per record), an
+    /// `event` object in JSON mode.
+    func showEvent(probe name: () -> String, text: UnsafeRawBufferPointer) {
+        if transcript.utf8.count < Self.transcriptLimit {
+            transcript += String(decoding: text, as: UTF8.self)
+        } else {
+            omittedBytes += text.count
+        }
+        switch format {
+        case .text: sink.write(bytes: text)
+        case .json: sink.write(json.event(probe: name(), text: String(decoding: text, as: UTF8.self)))
+        }
+    }
+
     /// `frames`: stacks print() was given ("kstack", "ustack"), shown indented under the line.
-    func showEvent(probe name: () -> String, time: EventTime?, text: UnsafeRawBufferPointer, frames: [String: [String]] = [:]) {
+    func showEvent(probe name: () -> String, time: EventTime?, text: UnsafeRawBufferPointer, frames: [String: [String]]) {
         let prefix = time.map { $0.text + " " }
         let stackLines = ["kstack", "ustack"].compactMap { frames[$0] }.flatMap { $0 }.map { "    \($0)\n" }.joined()
         if transcript.utf8.count < Self.transcriptLimit {

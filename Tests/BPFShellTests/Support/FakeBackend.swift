@@ -72,6 +72,7 @@ final class FakeBackend: TracingBackend {
     var eventDescriptor: Int32? { nil }
     var lostEvents: UInt64 { 0 }
     func resizeEventBuffer(bytes: Int) throws(KernelError) {}
+    func stampEvents(_ enabled: Bool) {}
     func stackAddresses(id: Int32) -> [UInt64]? { nil }
     func stackProcessIDs() -> [UInt32] { [] }
     var recordsProcesses: Bool { false }

@@ -131,6 +131,7 @@ struct SetCommand: ShellCommand {
             session.say("output: \(value.text)")
         case "timestamps":
             session.timestamps = EventClock.Style(rawValue: value.text) ?? .off
+            session.backend.stampEvents(session.timestamps != .off)
             session.say("timestamps: \(value.text)")
         case "strlen":
             guard let length = Int(value.text) else { return }
