@@ -63,15 +63,49 @@ public final class KernelMap {
     /// Reads every entry with batch lookups (one syscall per chunk), falling back to
     /// key-by-key iteration on kernels without batch support for this map type.
     public func readAll() throws(KernelError) -> [RawEntry] {
-        do {
-            return try readBatched()
-        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
-            return try readKeyByKey()
+        var entries: [RawEntry] = []
+        try visitEntries { key, raw in entries.append(RawEntry(key: Array(key), value: foldPerCPU(Array(raw)))) }
+        return entries
+    }
+
+    /// The `limit` entries whose u64 counters are largest, read in batches without
+    /// keeping (or allocating) the others: a top 20 of a million keys holds 20.
+    public func topEntries(limit: Int) throws(KernelError) -> [RawEntry] {
+        var best: [(score: UInt64, key: [UInt8], raw: [UInt8])] = [] // largest first
+        try visitEntries { key, raw in
+            let score = counterValue(raw)
+            if best.count == limit, let last = best.last, score <= last.score { return }
+            let index = best.firstIndex { $0.score < score } ?? best.count
+            best.insert((score, Array(key), Array(raw)), at: index)
+            if best.count > limit { best.removeLast() }
+        }
+        return best.map { RawEntry(key: $0.key, value: foldPerCPU($0.raw)) }
+    }
+
+    /// A counter's value from a lookup's raw bytes: the sum over CPUs for per-CPU maps.
+    private func counterValue(_ raw: ArraySlice<UInt8>) -> UInt64 {
+        raw.withUnsafeBytes { buffer in
+            guard buffer.count >= 8 else { return 0 }
+            guard isPerCPU else { return buffer.loadUnaligned(as: UInt64.self) }
+            var total: UInt64 = 0
+            for cpu in 0..<Self.possibleCPUs where (cpu + 1) * 8 <= buffer.count {
+                total &+= buffer.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
+            }
+            return total
         }
     }
 
-    private func readBatched() throws(KernelError) -> [RawEntry] {
-        var entries: [RawEntry] = []
+    /// Calls `visit` with each entry's key and raw (per-CPU, unfolded) value, valid during
+    /// the call: batch lookups, or key by key on kernels without them for this map type.
+    func visitEntries(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {
+        do {
+            try visitBatched(visit)
+        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
+            for entry in try readKeyByKey() { visit(entry.key[...], entry.value[...]) }
+        }
+    }
+
+    private func visitBatched(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {
         var chunk = min(max(maxEntries, 1), 16384)
         let tokenSize = max(keySize, 8)
         var inToken = [UInt8](repeating: 0, count: tokenSize)
@@ -100,13 +134,11 @@ public final class KernelMap {
             }
             for index in 0..<Int(count) {
                 let raw = values[index * lookupValueSize..<(index + 1) * lookupValueSize]
-                // Array slots always exist: an unwritten (all-zero) one is not an entry, and
-                // skipping it here spares an allocation per slot of a large array.
+                // Array slots always exist: an unwritten (all-zero) one is not an entry.
                 if isArray, raw.allSatisfy({ $0 == 0 }) { continue }
-                let key = Array(keys[index * keySize..<(index + 1) * keySize])
-                entries.append(RawEntry(key: key, value: foldPerCPU(Array(raw))))
+                visit(keys[index * keySize..<(index + 1) * keySize], raw)
             }
-            if result == -ENOENT { return entries }
+            if result == -ENOENT { return }
             isFirst = false
             swap(&inToken, &outToken)
         }
@@ -131,7 +163,7 @@ public final class KernelMap {
             let lookup = key.withUnsafeBytes { keyBuffer in
                 value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, keyBuffer.baseAddress, $0.baseAddress) }
             }
-            if lookup == 0 { entries.append(RawEntry(key: key, value: foldPerCPU(value))) }
+            if lookup == 0 { entries.append(RawEntry(key: key, value: value)) } // raw: visitEntries callers fold
         }
     }
 

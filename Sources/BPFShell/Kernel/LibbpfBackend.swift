@@ -68,6 +68,10 @@ public final class LibbpfBackend: TracingBackend {
         try own(map).kernelMap.readAll()
     }
 
+    public func topEntries(of map: any MapHandle, limit: Int) throws(KernelError) -> [RawEntry] {
+        try own(map).kernelMap.topEntries(limit: limit)
+    }
+
     public func clear(_ map: any MapHandle) throws(KernelError) {
         try own(map).kernelMap.clear()
     }

@@ -34,6 +34,8 @@ public protocol TracingBackend: AnyObject {
     /// Frees a session map no loaded probe is bound to.
     func release(_ map: any MapHandle)
     func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry]
+    /// The `limit` entries with the largest u64 counter values (others are not kept).
+    func topEntries(of map: any MapHandle, limit: Int) throws(KernelError) -> [RawEntry]
     func clear(_ map: any MapHandle) throws(KernelError)
     func statistics(of map: any MapHandle) -> MapStatistics
     /// Updates dropped because the map was full, since the session began.

@@ -39,7 +39,19 @@ extension Session {
     }
 
     func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
-        let entries = try withKernelErrors(at: nil) { try backend.entries(of: map.handle) }
+        // A top N of counters is chosen while reading: a million keys never become rows.
+        let countsByValue: Bool
+        switch map.decl.kind {
+        case .count(_?): countsByValue = true
+        case let .hash(_, value): countsByValue = ["u64", "__u64", "unsigned long long"].contains(value)
+        default: countsByValue = false
+        }
+        let entries = try withKernelErrors(at: nil) { () throws -> [RawEntry] in
+            if let limit = selection.limit, selection.order == .valueDescending, countsByValue {
+                return try backend.topEntries(of: map.handle, limit: limit)
+            }
+            return try backend.entries(of: map.handle)
+        }
         snapshotStackProcesses()
         return MapContents.build(kind: map.decl.kind, keyType: map.keyType, valueType: map.valueType,
                                  entries: entries, selection: selection, stacks: stackSymbolizer())

@@ -119,6 +119,26 @@ struct CoreSessionTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// `print m top N` picks the N largest counters while reading (the rest are never
+    /// kept) and shows them like a full print would, largest first.
+    @Test func topNOfCountersWhileReading() throws {
+        try Capabilities.requireBPF()
+        let fd = open("/dev/zero", O_RDONLY)
+        defer { close(fd) }
+        let shell = try ShellProcess()
+        shell.send("map sizes count<u64>")
+        shell.send("probe tracepoint:syscalls:sys_enter_read { if (pid() == \(pid) && args->fd == \(fd)) count(sizes, args->count); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        var buffer = [UInt8](repeating: 0, count: 64)
+        for size in 1...30 { for _ in 0..<size { _ = read(fd, &buffer, size) } }
+        shell.send("print sizes top 3")
+        shell.send("print sizes")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("KEY  COUNT\n 30     30\n 29     29\n 28     28\n"), "\(shell.output)")
+        let fullRows = shell.output.split(separator: "\n").filter { $0.split(separator: " ").count == 2 && Int($0.split(separator: " ")[0]) != nil }
+        #expect(fullRows.count == 33, "top 3 then all 30: \(fullRows.count)")
+    }
+
     /// Known values land in the log2 and linear buckets they belong to.
     @Test func histogramsOfKnownValues() throws {
         try Capabilities.requireBPF()

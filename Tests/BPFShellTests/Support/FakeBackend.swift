@@ -57,6 +57,10 @@ final class FakeBackend: TracingBackend {
         (map as? FakeMap)?.entries ?? []
     }
 
+    func topEntries(of map: any MapHandle, limit: Int) throws(KernelError) -> [RawEntry] {
+        try entries(of: map)
+    }
+
     func clear(_ map: any MapHandle) throws(KernelError) {
         (map as? FakeMap)?.entries = []
     }
