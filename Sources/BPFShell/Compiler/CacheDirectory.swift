@@ -57,24 +57,24 @@ public struct CacheDirectory {
 
     /// A fresh directory of this process's own (mkdtemp: mode 0700, never an existing path).
     static func privateDirectory(requested: URL, because reason: String) -> CacheDirectory {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/bpfsh-cache-XXXXXX").utf8CString)
-        let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-            return String(cString: made)
-        } ?? FileManager.default.temporaryDirectory.path
+        let path = makeTemporaryDirectory(prefix: "bpfsh-cache-") ?? FileManager.default.temporaryDirectory.path
         return CacheDirectory(url: URL(fileURLWithPath: path),
                               warning: "the cache '\(requested.path)' is not used: \(reason), and bpfsh loads what it "
                                   + "finds there into the kernel; this session compiles into a private cache (\(path))")
     }
 
-    /// A scratch directory for one session's compiles (mkdtemp: 0700, unique).
-    static func scratch() throws -> URL {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/bpfsh-\(getpid())-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
+    /// mkdtemp(3) under the temporary directory: mode 0700, a name no one had.
+    private static func makeTemporaryDirectory(prefix: String) -> String? {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/" + prefix + "XXXXXX").utf8CString)
+        return template.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
             return String(cString: made)
         }
-        guard let made else {
+    }
+
+    /// A scratch directory for one session's compiles (mkdtemp: 0700, unique).
+    static func scratch() throws -> URL {
+        guard let made = makeTemporaryDirectory(prefix: "bpfsh-\(getpid())-") else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: FileManager.default.temporaryDirectory.path])
         }
         return URL(fileURLWithPath: made)

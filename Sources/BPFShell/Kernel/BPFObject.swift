@@ -109,6 +109,13 @@ public final class BPFObject {
         return Int(bpf_map__max_entries(map))
     }
 
+    /// A map's key and value types from the object's BTF (known from open on).
+    func mapTypes(named name: String) -> (key: ValueType, value: ValueType)? {
+        guard let ids = mapBTFTypeIDs(named: name), let btf else { return nil }
+        let reader = BTFReader(btf: btf)
+        return (reader.valueType(ids.key), reader.valueType(ids.value))
+    }
+
     func mapBTFTypeIDs(named name: String) -> (key: UInt32, value: UInt32)? {
         guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
         return (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))

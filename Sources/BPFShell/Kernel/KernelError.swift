@@ -47,6 +47,12 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         self.libbpfLog = libbpfLog
     }
 
+    /// The object compiled for a map does not declare it (a bug of bpfsh's, not the user's).
+    static func noSuchMap(_ name: String) -> KernelError {
+        KernelError(.createMap, subject: "'\(name)'", errno: ENOENT,
+                    summary: "internal error: the object compiled for map '\(name)' declares no such map")
+    }
+
     public var errnoName: String {
         switch errno {
         case EPERM: return "EPERM"

@@ -21,13 +21,9 @@ public final class PlanningBackend: TracingBackend {
     public func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
         let object = try BPFObject(elf: image.elf, name: image.name)
         defer { object.close() }
-        guard let ids = object.mapBTFTypeIDs(named: name), let btf = object.btf else {
-            throw KernelError(.createMap, subject: "'\(name)'", errno: ENOENT,
-                              summary: "internal error: the object compiled for map '\(name)' declares no such map")
-        }
-        let reader = BTFReader(btf: btf)
+        guard let types = object.mapTypes(named: name) else { throw KernelError.noSuchMap(name) }
         return CreatedMap(handle: PlannedMap(name: name, id: id, maxEntries: object.mapMaxEntries(named: name) ?? 0),
-                          keyType: reader.valueType(ids.key), valueType: reader.valueType(ids.value))
+                          keyType: types.key, valueType: types.value)
     }
 
     public func loadProbe(_ image: CompiledImage, number: Int, maps: [any MapHandle]) throws(KernelError) -> any ProbeHandle {

@@ -90,7 +90,10 @@ extension Session {
         let time = timestamps == .off ? nil : eventClock.stamp(record.nanoseconds, style: timestamps)
         var frames: [String: [String]] = [:]
         if record.kernelStack != -1 || record.userStack != -1 {
-            snapshotStackProcesses()
+            // The record names its process: read that one's mappings (once), not the whole
+            // pid map on every line.
+            let pid = record.userStackPID
+            if record.userStack != -1, processMaps[pid] == nil, let maps = ProcessMaps(pid: pid) { processMaps[pid] = maps }
             let symbolizer = stackSymbolizer()
             if record.kernelStack != -1 {
                 frames["kstack"] = symbolizer.frames(for: StackTrace(isUser: false, id: record.kernelStack, pid: nil))
