@@ -17,8 +17,10 @@ let package = Package(
                        providers: [.apt(["libelf-dev"])]),
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", pkgConfig: "liblzma",
+                       providers: [.apt(["liblzma-dev"])]),
         .target(name: "CShim", dependencies: ["CLibBPF", "CLibEdit"], path: "Sources/CShim"),
-        .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CShim"],
+        .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CLZMA", "CShim"],
                 path: "Sources/BPFShell"),
         .executableTarget(name: "bpfsh", dependencies: [
             "BPFShell",

@@ -65,7 +65,7 @@ public struct Builtin: Sendable {
                 macro: """
                 ustack() ({ ustack_t ___s = { .ustack_id = (s32)bpf_get_stackid(bpfsh_ctx, &bpfsh_stacks, BPF_F_USER_STACK), \\
                                                    .pid = pid() }; \\
-                    u8 ___one = 1; bpf_map_update_elem(&bpfsh_stack_pids, &___s.pid, &___one, BPF_NOEXIST); ___s; })
+                    bpfsh_note_process(___s.pid); ___s; })
                 """),
         // A keyless counter (`map total count`) takes no key: the macro picks by arity.
         Builtin(name: "ksym", signature: "ksym(address)", returns: "ksym_t",
@@ -77,8 +77,7 @@ public struct Builtin: Sendable {
                 summary: "a user code address of this process as a key printed as function+offset (library), after it exits too",
                 example: "count(calls, usym(PT_REGS_IP(ctx)));", role: .stack,
                 macro: """
-                usym(a) ({ usym_t ___u = { .uaddr = (u64)(a), .pid = pid() }; u8 ___one = 1; \\
-                    bpf_map_update_elem(&bpfsh_stack_pids, &___u.pid, &___one, BPF_NOEXIST); ___u; })
+                usym(a) ({ usym_t ___u = { .uaddr = (u64)(a), .pid = pid() }; bpfsh_note_process(___u.pid); ___u; })
                 """),
         Builtin(name: "count", signature: "count(map[, key])", returns: "",
                 summary: "add 1 to the counter under key (a keyless `map NAME count` takes none)",

@@ -192,6 +192,9 @@ public enum CUnitBuilder {
         writer.emit("const volatile u32 bpfsh_probe_id SEC(\"\(probeIDSection)\") = 0;")
         // Per unit, not in the prelude: its size is a session setting (set strlen).
         writer.emit("typedef struct { char str[\(stringLength)]; } str_t;")
+        if !needs.isDisjoint(with: [.print, .stacks]) {
+            writer.emit(Prelude.eventsMapDeclaration)
+        }
         if needs.contains(.print) {
             writer.emit(Prelude.printSupport)
         }
@@ -212,6 +215,27 @@ public enum CUnitBuilder {
                 __type(key, u32);
                 __type(value, u8);
             } \(Prelude.stackPIDsMapName) SEC(".maps");
+
+            /* A process whose user stack or code address is recorded for the first time:
+               the shell is told at once and reads its mappings while it still lives (a
+               20 ms process is gone before any periodic look). A header-only record. */
+            static __always_inline void bpfsh_announce_process(u32 pid)
+            {
+                struct bpfsh_event *note = bpf_ringbuf_reserve(&\(Prelude.eventsMapName), \(EventStream.headerSize), 0);
+                if (!note)
+                    return;
+                note->probe = \(EventRecord.processAnnouncement);
+                note->length = 0;
+                note->ts = 0;
+                note->kstack = -1;
+                note->ustack = -1;
+                note->upid = pid;
+                note->unused = 0;
+                bpf_ringbuf_submit(note, BPF_RB_FORCE_WAKEUP);
+            }
+            #define bpfsh_note_process(p) ({ u32 ___p = (p); u8 ___one = 1; \\
+                if (bpf_map_update_elem(&\(Prelude.stackPIDsMapName), &___p, &___one, BPF_NOEXIST) == 0) \\
+                    bpfsh_announce_process(___p); })
             """)
         }
         for block in cBlocks {

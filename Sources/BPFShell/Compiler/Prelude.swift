@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 20
+    static let version = 21
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -203,11 +203,14 @@ enum Prelude {
     /// The ring buffer and print(), emitted only into units whose code prints: a unit
     /// without them creates no ring buffer, and a session that never prints has none
     /// (8 MiB mapped twice by libbpf's reader).
-    static let printSupport = """
+    static let eventsMapDeclaration = """
     struct {
         __uint(type, BPF_MAP_TYPE_RINGBUF);
         __uint(max_entries, 4096 * 1024);
     } \(eventsMapName) SEC(".maps");
+    """
+
+    static let printSupport = """
 
     /* Set by the shell while `set timestamps` is on: reading the clock costs every
        print() a helper call, which at a million lines a second is worth skipping. */

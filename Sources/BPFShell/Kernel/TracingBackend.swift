@@ -77,6 +77,10 @@ public typealias EventHandler = (_ record: EventRecord) -> Void
 
 /// One print() record as the kernel wrote it.
 public struct EventRecord {
+    /// The probe number of a record that only names a process whose stack was just
+    /// recorded for the first time (its mappings are to be read now, while it lives).
+    public static let processAnnouncement = 0xffff_ffff
+
     public var probeNumber: Int
     /// CLOCK_MONOTONIC when print() ran.
     public var nanoseconds: UInt64

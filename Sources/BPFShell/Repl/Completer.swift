@@ -91,6 +91,7 @@ struct Completer {
             switch before[1] {
             case "output": return ["text", "json"]
             case "timestamps": return EventClock.Style.allCases.map(\.rawValue)
+            case "stack-frames": return StackFrameSetting.allCases.map(\.rawValue)
             default: return []
             }
         case "help":

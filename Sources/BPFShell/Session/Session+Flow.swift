@@ -82,6 +82,11 @@ extension Session {
     /// Writes one print() record: as typed in text mode, as an object in JSON mode.
     func emitEvent(_ record: EventRecord) {
         let number = record.probeNumber
+        if number == EventRecord.processAnnouncement {
+            // A new process (or a pid reused since): its mappings as they are now.
+            if let maps = ProcessMaps(pid: record.userStackPID) { processMaps[record.userStackPID] = maps }
+            return
+        }
         // The common case at a million lines a second: no time, no stacks, no allocation.
         if timestamps == .off, record.kernelStack == -1, record.userStack == -1 {
             presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, text: record.text)

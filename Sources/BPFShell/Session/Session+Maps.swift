@@ -60,7 +60,7 @@ extension Session {
     /// Symbolizes stacks the session's probes recorded.
     func stackSymbolizer() -> StackResolver {
         StackSymbolizer(addresses: { [backend] id in backend.stackAddresses(id: id) }, kernel: kernelSymbols,
-                        pointLabels: pointLabels) { [weak self] pid in
+                        files: binarySymbols, pointLabels: pointLabels, keepsTracingFrames: stackFrames == .all) { [weak self] pid in
             self?.processMaps[pid] ?? ProcessMaps(pid: pid)
         }
     }

@@ -85,6 +85,9 @@ public final class Session {
     /// Mappings of processes whose user stacks were captured, by pid.
     var processMaps: [UInt32: ProcessMaps] = [:]
     lazy var kernelSymbols = KernelSymbols()
+    let binarySymbols = BinarySymbolCache()
+    /// `set stack-frames`: whether kernel stacks keep the dispatch into the probe.
+    var stackFrames: StackFrameSetting = .traced
     private var reportedLost: UInt64 = 0
 
     /// `backend` defaults to the running kernel through libbpf.

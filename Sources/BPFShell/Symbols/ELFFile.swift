@@ -10,7 +10,10 @@ public final class ELFFile {
         public var arguments: String
     }
 
+    /// The open file, or -1 for an image in memory (MiniDebugInfo, the vDSO).
     private let fd: Int32
+    /// The bytes of an image in memory: libelf reads them in place, so they live as long as this.
+    private let image: UnsafeMutableRawBufferPointer?
     let elf: OpaquePointer
 
     public init?(path: String) {
@@ -22,12 +25,29 @@ public final class ELFFile {
             return nil
         }
         self.fd = fd
+        self.image = nil
+        self.elf = elf
+    }
+
+    /// An ELF image held in memory (a copy is taken).
+    init?(bytes: [UInt8]) {
+        guard !bytes.isEmpty, elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { return nil }
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        image.copyBytes(from: bytes)
+        guard let base = image.baseAddress,
+              let elf = elf_memory(base.assumingMemoryBound(to: CChar.self), bytes.count), elf_kind(elf) == ELF_K_ELF else {
+            image.deallocate()
+            return nil
+        }
+        self.fd = -1
+        self.image = image
         self.elf = elf
     }
 
     deinit {
         elf_end(elf)
-        close(fd)
+        if fd >= 0 { close(fd) }
+        image?.deallocate()
     }
 
     func sectionsWithHeaders() -> [(OpaquePointer, GElf_Shdr)] { sections() }
@@ -63,9 +83,8 @@ public final class ELFFile {
         return names.filter { !$0.isEmpty }.sorted()
     }
 
-    /// Function symbols with their addresses, sorted, and the loadable segments that
-    /// map file offsets to those addresses (for symbolizing user stacks).
-    public func symbolTable() -> ELFSymbolTable {
+    /// Function symbols with their addresses (.dynsym and .symtab, whichever the file has).
+    func functionSymbols() -> [SymbolTable.Symbol] {
         var symbols: [SymbolTable.Symbol] = []
         for (section, header) in sections() where header.sh_type == SHT_SYMTAB || header.sh_type == SHT_DYNSYM {
             guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { continue }
@@ -78,16 +97,60 @@ public final class ELFFile {
                                      name: String(text.split(separator: "@").first ?? Substring(text))))
             }
         }
-        var segments: [ELFSymbolTable.Segment] = []
-        var count = 0
-        if elf_getphdrnum(elf, &count) == 0 {
-            for index in 0..<count {
-                var header = GElf_Phdr()
-                guard gelf_getphdr(elf, Int32(index), &header) != nil, header.p_type == UInt32(PT_LOAD) else { continue }
-                segments.append(.init(fileOffset: header.p_offset, address: header.p_vaddr, size: header.p_filesz))
+        return symbols
+    }
+
+    /// True when the file has a full symbol table (.symtab), not only the dynamic one.
+    var hasSymbolTable: Bool { sections().contains { $0.1.sh_type == SHT_SYMTAB } }
+
+    /// Function symbols with their addresses, sorted, and the loadable segments that
+    /// map file offsets to those addresses (for symbolizing user stacks).
+    public func symbolTable() -> ELFSymbolTable {
+        ELFSymbolTable(symbols: SymbolTable(functionSymbols()), segments: loadSegments().map {
+            ELFSymbolTable.Segment(fileOffset: $0.fileOffset, address: $0.address, size: $0.size)
+        })
+    }
+
+    /// The bytes of a section by name (".gnu_debugdata"), nil when absent or empty.
+    func sectionBytes(named wanted: String) -> [UInt8]? {
+        let namesIndex = sectionNameIndex()
+        for (section, header) in sections() where header.sh_type != SHT_NOBITS {
+            guard let name = elf_strptr(elf, namesIndex, Int(header.sh_name)), String(cString: name) == wanted,
+                  let data = elf_getdata(section, nil), let base = data.pointee.d_buf, data.pointee.d_size > 0 else { continue }
+            return Array(UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size)))
+        }
+        return nil
+    }
+
+    /// The GNU build id (NT_GNU_BUILD_ID note) in lower-case hex.
+    func buildID() -> String? {
+        for (section, header) in sections() where header.sh_type == SHT_NOTE {
+            guard let data = elf_getdata(section, nil), let base = data.pointee.d_buf else { continue }
+            var offset = 0
+            var note = GElf_Nhdr()
+            var nameOffset = 0, descriptorOffset = 0
+            while true {
+                let next = gelf_getnote(data, offset, &note, &nameOffset, &descriptorOffset)
+                guard next > 0 else { break }
+                // NT_GNU_BUILD_ID is 3 in the "GNU" namespace.
+                if note.n_type == 3, note.n_namesz == 4,
+                   String(cString: base.advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)) == "GNU" {
+                    let bytes = UnsafeRawBufferPointer(start: base.advanced(by: descriptorOffset), count: Int(note.n_descsz))
+                    return bytes.map { String(format: "%02x", $0) }.joined()
+                }
+                offset = next
             }
         }
-        return ELFSymbolTable(symbols: SymbolTable(symbols), segments: segments)
+        return nil
+    }
+
+    /// `.gnu_debuglink`: the name of the separate debug file and its CRC-32.
+    func debugLink() -> (name: String, crc: UInt32)? {
+        guard let bytes = sectionBytes(named: ".gnu_debuglink"), let end = bytes.firstIndex(of: 0), end > 0 else { return nil }
+        let crcOffset = (end + 4) / 4 * 4
+        guard crcOffset + 4 <= bytes.count else { return nil }
+        let crc = bytes[crcOffset..<crcOffset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return (String(decoding: bytes[..<end], as: UTF8.self), crc)
     }
 
     /// The USDT probes in the `.note.stapsdt` section (SystemTap SDT v3 notes).
@@ -122,7 +185,7 @@ public final class ELFFile {
         return probes
     }
 
-    private func sectionNameIndex() -> Int {
+    func sectionNameIndex() -> Int {
         var index = 0
         _ = elf_getshdrstrndx(elf, &index)
         return index

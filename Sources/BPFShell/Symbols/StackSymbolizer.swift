@@ -7,23 +7,30 @@ final class StackSymbolizer: StackResolver {
     private let addresses: (Int32) -> [UInt64]?
     private let kernel: KernelSymbols
     private let processMaps: (UInt32) -> ProcessMaps?
-    private var tables: [String: ELFSymbolTable] = [:]
+    private let files: BinarySymbolCache
+    /// The tables this symbolizer has asked for: each file is checked once per print, not per frame.
+    private var tables: [String: ELFSymbolTable?] = [:]
+    /// Keep the kernel's dispatch into the probe (`set stack-frames all`).
+    private let keepsTracingFrames: Bool
 
     /// probe_name() values the session can name.
     private let pointLabels: [UInt32: String]
 
-    init(addresses: @escaping (Int32) -> [UInt64]?, kernel: KernelSymbols, pointLabels: [UInt32: String] = [:],
+    init(addresses: @escaping (Int32) -> [UInt64]?, kernel: KernelSymbols, files: BinarySymbolCache = BinarySymbolCache(),
+         pointLabels: [UInt32: String] = [:], keepsTracingFrames: Bool = false,
          processMaps: @escaping (UInt32) -> ProcessMaps?) {
         self.addresses = addresses
         self.pointLabels = pointLabels
         self.kernel = kernel
+        self.files = files
+        self.keepsTracingFrames = keepsTracingFrames
         self.processMaps = processMaps
     }
 
     func name(of reference: SymbolReference) -> String? {
         switch reference {
         case let .probePoint(id): return pointLabels[id]
-        case let .kernelAddress(address): return kernel.describe(address)
+        case let .kernelAddress(address): return FrameName.clean(kernel.describe(address))
         case let .userAddress(pid, address):
             guard let maps = processMaps(pid) else { return "0x" + String(address, radix: 16) + " (process \(pid): mappings unknown)" }
             return describeUser(address, maps)
@@ -40,7 +47,10 @@ final class StackSymbolizer: StackResolver {
         guard let addresses = addresses(stack.id) else {
             return ["[stack \(stack.id) no longer in the stack map]"]
         }
-        guard stack.isUser, let pid = stack.pid else { return addresses.map(kernel.describe) }
+        guard stack.isUser, let pid = stack.pid else {
+            let shown = keepsTracingFrames ? addresses[...] : TracingFrames.trimmed(addresses, function: kernel.functionName)
+            return shown.map { FrameName.clean(kernel.describe($0)) }
+        }
         guard let maps = processMaps(pid) else {
             return addresses.map { "0x" + String($0, radix: 16) + " (process \(pid): mappings unknown)" }
         }
@@ -49,10 +59,38 @@ final class StackSymbolizer: StackResolver {
 
     private func describeUser(_ address: UInt64, _ maps: ProcessMaps) -> String {
         guard let region = maps.region(containing: address) else { return "0x" + String(address, radix: 16) }
+        if region.isAnonymous {
+            // JIT-ed code: named only if the JIT wrote a perf map, like perf shows it.
+            if let name = maps.jitSymbols?.describe(address) { return FrameName.clean("\(name) ([jit])") }
+            return "[unknown] (\(ProcessMaps.anonymousPath))"
+        }
         let fileOffset = address - region.start + region.fileOffset
-        let file = (region.path as NSString).lastPathComponent
-        if tables[region.path] == nil { tables[region.path] = ELFFile(path: region.path)?.symbolTable() }
-        if let name = tables[region.path]?.describe(fileOffset: fileOffset) { return "\(name) (\(file))" }
-        return "0x\(String(fileOffset, radix: 16)) (\(file))"
+        let file = region.isVDSO ? region.path : (region.path as NSString).lastPathComponent
+        let table = region.isVDSO ? VDSO.symbolTable : fileTable(region.path)
+        if let name = table?.describe(fileOffset: fileOffset) { return FrameName.clean("\(name) (\(file))") }
+        return FrameName.clean("0x\(String(fileOffset, radix: 16)) (\(file))")
+    }
+
+    private func fileTable(_ path: String) -> ELFSymbolTable? {
+        if let known = tables[path] { return known }
+        let table = files.table(forFileAt: path)
+        tables[path] = table
+        return table
+    }
+}
+
+/// Symbol tables of the binaries user stacks run through, read once per file version
+/// for the whole session (libc's debug symbols are tens of thousands).
+final class BinarySymbolCache {
+    private var tables: [String: (stamp: String, table: ELFSymbolTable?)] = [:]
+    private let loader = DebugSymbols()
+
+    func table(forFileAt path: String) -> ELFSymbolTable? {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)@\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        if let cached = tables[path], cached.stamp == stamp { return cached.table }
+        let table = loader.table(forFileAt: path)
+        tables[path] = (stamp, table)
+        return table
     }
 }

@@ -6,11 +6,14 @@ public struct SymbolTable: Sendable {
         /// 0 when unknown (kallsyms gives none): the symbol then covers up to the next one.
         public var size: UInt64
         public var name: String
+        /// The kernel module that holds it ("ext4"), shown after the offset.
+        public var module: String?
 
-        public init(address: UInt64, size: UInt64 = 0, name: String) {
+        public init(address: UInt64, size: UInt64 = 0, name: String, module: String? = nil) {
             self.address = address
             self.size = size
             self.name = name
+            self.module = module
         }
     }
 
@@ -40,10 +43,13 @@ public struct SymbolTable: Sendable {
         return symbol
     }
 
-    /// "function+0x1c" for an address, or nil when no symbol covers it.
+    /// "function+0x1c" for an address ("function+0x1c [module]" in a kernel module),
+    /// or nil when no symbol covers it.
     public func describe(_ address: UInt64) -> String? {
         guard let symbol = symbol(containing: address) else { return nil }
         let offset = address - symbol.address
-        return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
+        let located = offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
+        guard let module = symbol.module else { return located }
+        return "\(located) [\(module)]"
     }
 }

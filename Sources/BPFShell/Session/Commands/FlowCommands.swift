@@ -63,12 +63,12 @@ struct EveryCommand: ShellCommand {
     }
 }
 
-/// `set output json|text`, `set ringbuf SIZE`, `set strlen N`.
+/// `set output json|text`, `set ringbuf SIZE`, `set strlen N`, `set timestamps …`, `set stack-frames …`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines)"
-    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed"
-    static let settings = ["output", "ringbuf", "strlen", "timestamps"]
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe)"
+    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all"
+    static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames"]
     static let example = "set output json"
 
     let setting: Token
@@ -91,6 +91,11 @@ struct SetCommand: ShellCommand {
         case "timestamps":
             guard EventClock.Style(rawValue: value.text) != nil else {
                 throw Diagnostic.error("timestamps can be off, wall (time of day) or elapsed (seconds since the session began)",
+                                       at: value.range)
+            }
+        case "stack-frames":
+            guard StackFrameSetting(rawValue: value.text) != nil else {
+                throw Diagnostic.error("stack-frames can be 'traced' (kernel stacks start at the traced code) or 'all' (they keep the BPF program and the dispatch that ran it)",
                                        at: value.range)
             }
         case "strlen":
@@ -133,6 +138,9 @@ struct SetCommand: ShellCommand {
             session.timestamps = EventClock.Style(rawValue: value.text) ?? .off
             session.backend.stampEvents(session.timestamps != .off)
             session.say("timestamps: \(value.text)")
+        case "stack-frames":
+            session.stackFrames = StackFrameSetting(rawValue: value.text) ?? .traced
+            session.say("stack-frames: \(value.text)")
         case "strlen":
             guard let length = Int(value.text) else { return }
             try session.setStringLength(length, at: value.range)

@@ -1,0 +1,2 @@
+/* liblzma: MiniDebugInfo (.gnu_debugdata) is an xz-compressed ELF file of symbols. */
+#include <lzma.h>
