@@ -19,7 +19,9 @@ let package = Package(
                        providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", pkgConfig: "liblzma",
                        providers: [.apt(["liblzma-dev"])]),
-        .target(name: "CShim", dependencies: ["CLibBPF", "CLibEdit"], path: "Sources/CShim"),
+        // libstdc++ for __cxa_demangle (C++ frames named as written); the Swift runtime uses it already.
+        .target(name: "CShim", dependencies: ["CLibBPF", "CLibEdit"], path: "Sources/CShim",
+                linkerSettings: [.linkedLibrary("stdc++")]),
         .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CLZMA", "CShim"],
                 path: "Sources/BPFShell"),
         .executableTarget(name: "bpfsh", dependencies: [

@@ -164,3 +164,20 @@ void bpfsh_history_save(History *h, const char *path) {
     HistEvent ev;
     history(h, &ev, H_SAVE, path);
 }
+
+// Declared here: libstdc++ and the Swift runtime export them, without C headers.
+extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, int *status);
+extern char *swift_demangle(const char *mangled, size_t length, char *buffer, size_t *size, uint32_t flags);
+
+char *bpfsh_demangle(const char *name)
+{
+    if (name[0] == '_' && name[1] == 'Z') {
+        int status = 0;
+        char *readable = __cxa_demangle(name, NULL, NULL, &status);
+        return status == 0 ? readable : NULL;
+    }
+    const char *swift = name[0] == '_' ? name + 1 : name;
+    if (swift[0] == '$' && (swift[1] == 's' || swift[1] == 'S'))
+        return swift_demangle(name, strlen(name), NULL, NULL, 0);
+    return NULL;
+}

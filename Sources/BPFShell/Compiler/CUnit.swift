@@ -213,12 +213,13 @@ public enum CUnitBuilder {
                 __uint(type, BPF_MAP_TYPE_LRU_HASH);
                 __uint(max_entries, 4096);
                 __type(key, u32);
-                __type(value, u8);
+                __type(value, u32);  /* the process's count of mappings when last announced */
             } \(Prelude.stackPIDsMapName) SEC(".maps");
 
-            /* A process whose user stack or code address is recorded for the first time:
-               the shell is told at once and reads its mappings while it still lives (a
-               20 ms process is gone before any periodic look). A header-only record. */
+            /* A process whose user stack or code address is recorded for the first time,
+               or whose mappings changed since (ld.so maps libc after the first samples): the
+               shell is told at once and reads its mappings while it still lives (a 20 ms
+               process is gone before any periodic look). A header-only record. */
             static __always_inline void bpfsh_announce_process(u32 pid)
             {
                 struct bpfsh_event *note = bpf_ringbuf_reserve(&\(Prelude.eventsMapName), \(EventStream.headerSize), 0);
@@ -233,9 +234,16 @@ public enum CUnitBuilder {
                 note->unused = 0;
                 bpf_ringbuf_submit(note, BPF_RB_FORCE_WAKEUP);
             }
-            #define bpfsh_note_process(p) ({ u32 ___p = (p); u8 ___one = 1; \\
-                if (bpf_map_update_elem(&\(Prelude.stackPIDsMapName), &___p, &___one, BPF_NOEXIST) == 0) \\
-                    bpfsh_announce_process(___p); })
+            static __always_inline void bpfsh_note_process(u32 pid)
+            {
+                struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+                u32 mappings = (u32)BPF_CORE_READ(task, mm, map_count);
+                u32 *known = bpf_map_lookup_elem(&\(Prelude.stackPIDsMapName), &pid);
+                if (known && *known == mappings)
+                    return;
+                bpf_map_update_elem(&\(Prelude.stackPIDsMapName), &pid, &mappings, BPF_ANY);
+                bpfsh_announce_process(pid);
+            }
             """)
         }
         for block in cBlocks {

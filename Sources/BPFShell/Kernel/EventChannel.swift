@@ -47,7 +47,7 @@ final class EventChannel {
         let newPIDs: KernelMap
         do {
             newPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,
-                                           valueSize: 1, maxEntries: 4096)
+                                           valueSize: 4, maxEntries: 4096)
         } catch {
             newStacks.close()
             throw error

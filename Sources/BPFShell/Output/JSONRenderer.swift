@@ -18,6 +18,13 @@ public struct JSONRenderer {
                                  ("columns", .array(keys.map(JSONValue.string))), ("rows", .array(rows))]))
         case let .map(name, contents, unit):
             return render(contents, name: name, unit: unit)
+        case let .folded(name, stacks, _):
+            let objects = stacks.map { stack -> JSONValue in
+                .object([("frames", .array(stack.frames.map { JSONValue.string($0.name) })),
+                         ("kinds", .array(stack.frames.map { JSONValue.string("\($0.kind)") })),
+                         ("count", .integer(String(stack.count)))])
+            }
+            return line(.object([("type", .string("folded")), ("name", .string(name)), ("stacks", .array(objects))]))
         case let .text(command, lines):
             return line(.object([("type", .string("text")), ("command", .string(command)),
                                  ("lines", .array(lines.map(JSONValue.string)))]))

@@ -8,6 +8,9 @@ public enum OutputItem {
     case table(Table)
     /// A map's contents as `print` shows them: a table or histograms.
     case map(name: String, contents: MapContents, unit: DisplayUnit?)
+    /// A stack-keyed map as folded stacks (`print MAP folded`): one line per stack in
+    /// text, the frames as arrays in JSON.
+    case folded(name: String, stacks: [FoldedStack], annotateKernel: Bool)
     /// Lines a command prints as they are: `list`, `info`, `show`, `help`, `history`.
     case text(command: String, lines: [String])
     /// The header `every` prints before each repetition.

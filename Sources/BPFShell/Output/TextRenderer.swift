@@ -49,6 +49,9 @@ public struct TextRenderer {
             return RenderedOutput(text: formatColumns([table.columns] + table.rows.map { $0.map(\.display) }), isError: false)
         case let .map(name, contents, unit):
             return RenderedOutput(text: render(contents, name: name, unit: unit), isError: false)
+        case let .folded(name, stacks, annotateKernel):
+            if stacks.isEmpty { return RenderedOutput(text: "\(name): no stacks yet\n", isError: false) }
+            return RenderedOutput(text: FoldedText.render(stacks, annotateKernel: annotateKernel), isError: false)
         case let .text(_, lines):
             return RenderedOutput(text: lines.map { $0 + "\n" }.joined(), isError: false)
         case let .interval(time):

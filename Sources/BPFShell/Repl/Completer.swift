@@ -77,7 +77,12 @@ struct Completer {
             return before.count == 1 ? specCandidates(current) : []
         case "print":
             if before.count == 1 { return source.mapNames.map { $0 + " " } }
-            return ["top ", "sort ", "ns", "us", "ms", "s"] + (before.last == "sort" ? ["key", "value"] : [])
+            return ["top ", "sort ", "ns", "us", "ms", "s", "folded"] + (before.last == "sort" ? ["key", "value"] : [])
+        case "flame":
+            if before.count == 1 { return source.mapNames.map { $0 + " " } }
+            if before.last == "--colors" { return FlameGraphOptions.Palette.allCases.map(\.rawValue) }
+            if before.last == "--diff" { return source.mapNames }
+            return before.count >= 3 ? FlameCommand.optionNames.map { $0 + " " } : []
         case "clear":
             return before.count == 1 ? (source.mapNames + ["all"]).map { $0 + " " } : []
         case "show":

@@ -20,8 +20,9 @@ extension Session {
             if let deadline, now >= deadline { break }
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
             backend.waitForEvents(milliseconds: Int32(min(100, max(1, untilDeadline))))
+            // No periodic look at new processes: each one is announced through the ring
+            // buffer, which wakes this wait at once (see bpfsh_announce_process).
             presenter.flush()
-            snapshotStackProcesses()
             if now >= nextReport {
                 reportRuntimeProblems()
                 nextReport = now + 1_000_000_000

@@ -33,6 +33,15 @@ public final class Session {
         public var isRecorded: Bool
         /// What the command printed, results and diagnostics in order (for notebooks).
         public var output: String
+        /// Files it wrote that a notebook shows (a flame graph).
+        public var files: [WrittenFile] = []
+    }
+
+    /// A file a command wrote, for notebooks to show or link.
+    public struct WrittenFile: Equatable, Sendable {
+        public enum Kind: Sendable { case svg, folded }
+        public var path: String
+        public var kind: Kind
     }
 
     public typealias OutputFormat = BPFShell.OutputFormat
@@ -79,6 +88,14 @@ public final class Session {
     var nextProbeNumber = 1
     var lastVerifierLog: String?
     public private(set) var history: [HistoryEntry] = []
+    /// Files the running command wrote (see `attach(file:kind:)`).
+    private var writtenFiles: [WrittenFile] = []
+
+    /// Notes a file the running command wrote, for the notebook to show under its cell.
+    func attach(file path: String, kind: WrittenFile.Kind) {
+        writtenFiles.append(WrittenFile(path: URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path,
+                                        kind: kind))
+    }
     public private(set) var cellCount = 0
     public private(set) var isFinished = false
     private var isClosed = false
@@ -191,6 +208,7 @@ public final class Session {
         appendToLastEntry(presenter.takeTranscript())
         let index = history.count
         history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
+        writtenFiles = []
         do {
             let command = try type.init(syntax)
             try command.execute(in: self, cell: cell)
@@ -200,6 +218,8 @@ public final class Session {
         }
         drainEvents()
         history[index].succeeded = ok
+        history[index].files = writtenFiles
+        writtenFiles = []
         // Commands run by this one (load, every) keep their own entries and transcripts.
         history[index].output = presenter.takeTranscript()
         return ok

@@ -209,6 +209,10 @@ public struct ELFSymbolTable: Sendable {
         guard let segment = segments.first(where: { $0.fileOffset <= fileOffset && fileOffset < $0.fileOffset + $0.size }) else {
             return nil
         }
-        return symbols.describe(fileOffset - segment.fileOffset + segment.address)
+        let address = fileOffset - segment.fileOffset + segment.address
+        guard let symbol = symbols.symbol(containing: address) else { return nil }
+        let offset = address - symbol.address
+        let name = Demangler.readable(symbol.name)
+        return offset == 0 ? name : "\(name)+0x\(String(offset, radix: 16))"
     }
 }

@@ -25,6 +25,9 @@ public struct SymbolTable: Sendable {
 
     public var isEmpty: Bool { symbols.isEmpty }
 
+    /// Every symbol's name (for tests and listings).
+    var allNames: [String] { symbols.map(\.name) }
+
     /// The symbol at or before `address` that covers it.
     public func symbol(containing address: UInt64) -> Symbol? {
         var low = 0, high = symbols.count - 1, found = -1

@@ -59,3 +59,8 @@ void bpfsh_history_set_unique(History *h, int unique);
 void bpfsh_history_enter(History *h, const char *line);
 void bpfsh_history_load(History *h, const char *path);
 void bpfsh_history_save(History *h, const char *path);
+
+// A C++ (_Z…) or Swift ($s…) symbol as people read it, malloc'd (free it), or NULL
+// when the name is not mangled or cannot be demangled. The demanglers are the C++
+// runtime's __cxa_demangle and the Swift runtime's swift_demangle, both linked in.
+char *bpfsh_demangle(const char *name);

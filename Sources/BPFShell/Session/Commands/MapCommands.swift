@@ -1,16 +1,17 @@
 import Foundation
 
-/// `print MAP [top N] [sort key|value] [ns|us|ms|s]`.
+/// `print MAP [top N] [sort key|value] [ns|us|ms|s]`, `print MAP folded`.
 struct PrintCommand: ShellCommand {
     static let name = "print"
     static let needsKernel = true
-    static let summary = "print a map as a table or histogram"
-    static let usage = "print MAP [top N] [sort key|value] [ns|us|ms|s]"
+    static let summary = "print a map as a table or histogram; a stack-keyed map 'folded' (one line per stack, for flame graphs)"
+    static let usage = "print MAP [top N] [sort key|value] [ns|us|ms|s] | print MAP folded"
     static let example = "print opens top 10"
 
     let mapToken: Token
     var selection = MapContents.Selection()
     var unit: DisplayUnit?
+    var folded: Token?
 
     init(_ syntax: CommandSyntax) throws {
         try syntax.expectArguments(1...6, usage: Self.usage)
@@ -23,6 +24,8 @@ struct PrintCommand: ShellCommand {
                     throw Diagnostic.error("top needs a positive number", at: word.range, hint: "for example: print opens top 10")
                 }
                 selection.limit = limit
+            case "folded":
+                folded = word
             case "sort":
                 guard let order = words.next(), ["key", "value"].contains(order.text) else {
                     throw Diagnostic.error("sort takes 'key' or 'value'", at: word.range)
@@ -40,6 +43,14 @@ struct PrintCommand: ShellCommand {
     func execute(in session: Session, cell: Int) throws {
         guard let map = session.map(named: mapToken.text) else {
             throw session.unknownMap(mapToken)
+        }
+        if let folded {
+            guard selection == MapContents.Selection(), unit == nil else {
+                throw Diagnostic.error("folded prints every stack: it takes no top, sort or unit", at: folded.range)
+            }
+            let stacks = try session.foldedStacks(of: map, at: mapToken.range)
+            session.show(.folded(name: map.decl.name, stacks: stacks.stacks, annotateKernel: stacks.mixesKernelAndUser))
+            return
         }
         if let unit, !map.decl.kind.isHistogram {
             throw Diagnostic.error("'\(unit.rawValue)' scales histogram buckets; '\(map.decl.name)' is a \(map.decl.kind.description) map",

@@ -103,27 +103,46 @@ struct LoadCommand: ShellCommand {
 }
 
 /// `export FILE.md`: the session as a Markdown notebook with every output.
+/// `export MAP FILE.folded`: a stack-keyed map as folded stacks (flamegraph.pl, inferno, speedscope).
 struct ExportCommand: ShellCommand {
     static let name = "export"
-    static let summary = "write the session as a Markdown notebook: each command and what it printed"
-    static let usage = "export [-f] FILE.md"
+    static let summary = "write the session as a Markdown notebook (each command and what it printed), or a stack map as folded stacks"
+    static let usage = "export [-f] FILE.md | export [-f] MAP FILE.folded"
     static let example = "export /tmp/session.md"
     static let isRecorded = false
 
     let path: Token
+    let map: Token?
     let force: Bool
 
     init(_ syntax: CommandSyntax) throws {
-        try syntax.expectArguments(1...2, usage: Self.usage)
-        if syntax.arguments.count == 2, syntax.arguments[0].text != "-f" {
-            throw Diagnostic.error("unknown option '\(syntax.arguments[0].text)'", at: syntax.arguments[0].range)
+        try syntax.expectArguments(1...3, usage: Self.usage)
+        var words = syntax.arguments
+        force = words.first?.text == "-f"
+        if force { words.removeFirst() }
+        if let option = words.first(where: { $0.text.hasPrefix("-") }) {
+            throw Diagnostic.error("unknown option '\(option.text)'", at: option.range, hint: "usage: \(Self.usage)")
         }
-        force = syntax.arguments.count == 2
-        path = syntax.arguments[syntax.arguments.count - 1]
+        guard (1...2).contains(words.count) else {
+            throw Diagnostic.error("export takes a notebook file, or a map and a .folded file", at: syntax.argumentsRange,
+                                   hint: "usage: \(Self.usage)")
+        }
+        path = words[words.count - 1]
+        map = words.count == 2 ? words[0] : nil
     }
 
     func execute(in session: Session, cell: Int) throws {
-        try SessionFile.write(Notebook.markdown(session.history, title: "bpfsh session"), to: path, force: force)
+        if let map {
+            guard let sessionMap = session.map(named: map.text) else { throw session.unknownMap(map) }
+            let folded = try session.foldedStacks(of: sessionMap, at: map.range)
+            try SessionFile.write(FoldedText.render(folded.stacks, annotateKernel: folded.mixesKernelAndUser), to: path, force: force)
+            session.say("exported \(folded.stacks.count) stacks of \(sessionMap.decl.name) to \(path.text) (folded)")
+            session.attach(file: path.text, kind: .folded)
+            return
+        }
+        let directory = URL(fileURLWithPath: (path.text as NSString).expandingTildeInPath).standardizedFileURL
+            .deletingLastPathComponent().path
+        try SessionFile.write(Notebook.markdown(session.history, title: "bpfsh session", directory: directory), to: path, force: force)
         session.say("exported \(session.history.count) cells to \(path.text)")
     }
 }
