@@ -98,6 +98,8 @@ struct FlameGraphWriter {
         if let comparison {
             svg.raw("; before ")
             svg.grouped(node.before)
+            svg.raw(" ")
+            svg.escaped(options.countName)
             svg.raw(", ")
             svg.percent(comparison.beforeShare(node))
             svg.raw("%; delta ")
