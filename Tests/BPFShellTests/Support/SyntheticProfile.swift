@@ -22,14 +22,24 @@ struct SyntheticProfile {
 
     func stacks(_ count: Int, seed: UInt64 = 42) -> [FoldedStack] {
         var random = Random(state: seed)
-        return (0..<count).map { _ in stack(&random) }
+        // Frames made once and shared: four million string interpolations dominated debug test runs.
+        let names = Names(functions: (0..<functionNames).map { FlameFrame("func_\($0)", kind: .user) },
+                          kernel: (0..<kernelNames).map { FlameFrame("k_func_\($0)", kind: .kernel) },
+                          processes: (0..<processes).map { FlameFrame("proc_\($0)", kind: .process) })
+        return (0..<count).map { _ in stack(&random, names) }
     }
 
-    private func stack(_ random: inout Random) -> FoldedStack {
+    private struct Names {
+        var functions: [FlameFrame]
+        var kernel: [FlameFrame]
+        var processes: [FlameFrame]
+    }
+
+    private func stack(_ random: inout Random, _ names: Names) -> FoldedStack {
         let depth = Int.random(in: 20...60, using: &random)
         let kernelDepth = random.next() % 3 == 0 ? Int.random(in: 3...8, using: &random) : 0
         let process = skewed(processes, &random)
-        var frames = [FlameFrame("proc_\(process)", kind: .process)]
+        var frames = [names.processes[process]]
         frames.reserveCapacity(depth + 1)
         var path = UInt64(process) &* 0x2545_F491_4F6C_DD1D
         for level in 1...depth {
@@ -38,8 +48,7 @@ struct SyntheticProfile {
             let fanout = level > depth - 3 ? 12 : [1, 1, 1, 1, 1, 1, 1, 2, 2, 5][Int((path >> 40) % 10)]
             path = (path ^ UInt64(skewed(fanout, &random) + 1)) &* 0x100_0000_01B3 &+ UInt64(level)
             let isKernel = level > depth - kernelDepth
-            let name = isKernel ? "k_func_\(path % UInt64(kernelNames))" : "func_\(path % UInt64(functionNames))"
-            frames.append(FlameFrame(name, kind: isKernel ? .kernel : .user))
+            frames.append(isKernel ? names.kernel[Int(path % UInt64(kernelNames))] : names.functions[Int(path % UInt64(functionNames))])
         }
         return FoldedStack(frames: frames, count: 1 + UInt64(1 << Int.random(in: 0...12, using: &random)) / UInt64(Int.random(in: 1...64, using: &random)))
     }

@@ -148,10 +148,21 @@ private struct RankedPaths {
 
     func sortedStacks() -> [Int] {
         ranks.withUnsafeBufferPointer { ranks in
-            Array(counts.indices).sorted { lhs, rhs in
-                ranks[range(of: lhs)].lexicographicallyPrecedes(ranks[range(of: rhs)])
-            }
+            Array(counts.indices).sorted { lhs, rhs in precedes(range(of: lhs), range(of: rhs), in: ranks) }
         }
+    }
+
+    /// Lexicographic order of two runs, a prefix first. Written out as a loop over the buffer:
+    /// the generic lexicographicallyPrecedes over slices took most of a debug-build render.
+    private func precedes(_ lhs: Range<Int>, _ rhs: Range<Int>, in ranks: UnsafeBufferPointer<Int32>) -> Bool {
+        let shared = min(lhs.count, rhs.count)
+        var offset = 0
+        while offset < shared {
+            let (left, right) = (ranks[lhs.lowerBound + offset], ranks[rhs.lowerBound + offset])
+            if left != right { return left < right }
+            offset += 1
+        }
+        return lhs.count < rhs.count
     }
 }
 
