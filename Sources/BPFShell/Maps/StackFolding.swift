@@ -10,10 +10,19 @@ enum StackFolding {
 
     /// Why a table cannot fold, said about the map (nil when it can).
     static func refusal(of table: MapContents.Table) -> String? {
-        guard let first = table.rows.first else { return nil }
-        if !containsStack(first.key) { return "its key holds no stack (kstack_t or ustack_t)" }
-        if first.value.numeric == nil { return "its value is not a number (count, sum or a u64)" }
+        if !holdsStack(table.keyType) { return "its key holds no stack (kstack_t or ustack_t)" }
+        if let first = table.rows.first, first.value.numeric == nil { return "its value is not a number (count, sum or a u64)" }
         return nil
+    }
+
+    /// Whether a key type is or contains kstack_t or ustack_t (known before any row exists).
+    static func holdsStack(_ type: ValueType) -> Bool {
+        switch type {
+        case let .named(name, inner): return name == "kstack_t" || name == "ustack_t" || holdsStack(inner)
+        case let .record(record): return record.fields.contains { holdsStack($0.type) }
+        case let .array(element, _): return holdsStack(element)
+        default: return false
+        }
     }
 
     static func fold(_ table: MapContents.Table) -> Folded {
@@ -34,14 +43,6 @@ enum StackFolding {
         }
         return Folded(stacks: order.map { FoldedStack(frames: $0, count: counts[$0] ?? 0) },
                       mixesKernelAndUser: sawKernel && sawUser)
-    }
-
-    private static func containsStack(_ value: Value) -> Bool {
-        switch value {
-        case .stack: return true
-        case let .record(members): return members.contains { containsStack($0.value) }
-        default: return false
-        }
     }
 
     private static func collect(_ value: Value, roots: inout [FlameFrame], user: inout [FlameFrame], kernel: inout [FlameFrame]) {

@@ -44,6 +44,10 @@ struct StackTests {
         shell.send("print oncpu folded")
         shell.send("flame oncpu \(svg) --title \"on-CPU\"")
         shell.send("export oncpu \(folded)")
+        let notebook = program.directory.appendingPathComponent("notebook.md").path
+        shell.send("export \(notebook)")
+        shell.send("set output json")
+        shell.send("print oncpu folded")
         #expect(shell.finish() == 0, "\(shell.errors)")
         let line = shell.output.split(separator: "\n").first { $0.hasPrefix("flamedemo;") && $0.contains(";flame_leaf") }
         #expect(line?.contains("main;flame_middle;flame_leaf") == true, "\(shell.output.suffix(3000))")
@@ -57,6 +61,11 @@ struct StackTests {
         #expect(image.hasPrefix("<?xml") || image.hasPrefix("<svg"))
         #expect(image.contains("flame_leaf") && image.contains("flame_middle") && image.contains("on-CPU"))
         #expect(shell.output.contains("flame graph of ") && shell.output.contains("written to \(svg)"))
+        // The notebook shows the graph under its cell, linked next to it.
+        let markdown = try String(contentsOfFile: notebook, encoding: .utf8)
+        #expect(markdown.contains("![cpu.svg](cpu.svg)"), "\(markdown)")
+        let json = shell.output.split(separator: "\n").first { $0.hasPrefix("{\"type\":\"folded\"") }
+        #expect(json?.contains("\"frames\":[\"flamedemo\"") == true, "\(json ?? "no folded object")")
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 

@@ -45,7 +45,9 @@ struct SymbolTests {
                                                                    frames: ["leaf+0x9 (demo)", "main+0x1e (demo)", "0x7f (libc.so.6)"]))),
                                   Value.Member("kernel", .stack(StackTrace(isUser: false, id: 2, pid: nil,
                                                                      frames: ["[no kernel stack: the event was in user space]"])))])
-        let table = MapContents.Table(keyType: .u64, valueType: .u64, valueLabel: "count",
+        let stackKey = ValueType.record(.init(name: "key", size: 24, fields: [
+            .init(name: "user", bitOffset: 0, type: .named("ustack_t", .opaque(size: 8)))]))
+        let table = MapContents.Table(keyType: stackKey, valueType: .u64, valueLabel: "count",
                                       rows: [.init(key: key, value: .unsigned(3)), .init(key: other, value: .unsigned(2)),
                                              .init(key: other, value: .unsigned(1))])
         #expect(StackFolding.refusal(of: table) == nil)
