@@ -67,7 +67,10 @@ public struct ClangToolchain: Sendable {
 
     /// Flags shared by the precompiled header and every unit: they must match exactly.
     var commonFlags: [String] {
-        ["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-fno-color-diagnostics",
+        // -fno-delete-null-pointer-checks: a NULL dereference stays a load or store the
+        // verifier names ("invalid mem access"), instead of undefined behaviour clang
+        // outlines into an unloadable "bpfsh_probe.cold.1" (the kernel builds with it too).
+        ["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-fno-color-diagnostics", "-fno-delete-null-pointer-checks",
          "-Wno-unused-variable", "-Wno-unused-function", "-Wno-compare-distinct-pointer-types",
          "-Wno-gnu-variable-sized-type-not-at-end", "-Wno-address-of-packed-member",
          "-idirafter", "/usr/include"] + Self.multiarchIncludes

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 22
+    static let version = 23
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0

@@ -37,6 +37,26 @@ public struct VerifierReport: Equatable, Sendable {
             break
         }
         explanation = Self.explain(message)
+        if let register = Self.nullRegister(complaint: message, lines: lines) {
+            isNullDereference = true
+            explanation = "a NULL pointer is dereferenced (\(register) is 0 there): check the pointer first, "
+                + "e.g. if (p) { … }, or read it with bpf_probe_read_kernel, which fails safely"
+        }
+    }
+
+    /// True when the complaint is about a register the log shows holding 0.
+    public var isNullDereference = false
+
+    /// "R1 invalid mem access 'scalar'" after a state line "R1=0": the register the
+    /// program dereferenced while it was NULL.
+    static func nullRegister(complaint: String, lines: [String]) -> String? {
+        guard complaint.hasSuffix("invalid mem access 'scalar'"), let register = complaint.split(separator: " ").first,
+              register.hasPrefix("R") else { return nil }
+        let states = lines.dropLast().reversed().prefix(4)
+        let isZero = states.contains { line in
+            line.split(separator: " ").contains { $0 == "\(register)=0" || $0 == "\(register)_w=0" }
+        }
+        return isZero ? String(register) : nil
     }
 
     static func isStateLine(_ line: String) -> Bool {

@@ -109,6 +109,21 @@ public final class BPFObject {
         return Int(bpf_map__max_entries(map))
     }
 
+    /// The kernel memory a map of the object will take once created (known from open on).
+    /// The corresponding libbpf functions are `bpf_map__type`, `bpf_map__key_size`,
+    /// `bpf_map__value_size` and `bpf_map__max_entries`.
+    func mapFootprint(named name: String) -> MapFootprint? {
+        guard let map = bpf_object__find_map_by_name(handle, name) else { return nil }
+        return MapFootprint(type: bpf_map__type(map), keySize: bpf_map__key_size(map), valueSize: bpf_map__value_size(map),
+                            maxEntries: bpf_map__max_entries(map), possibleCPUs: Int(libbpf_num_possible_cpus()))
+    }
+
+    /// Throws when a map would take more kernel memory than `limit` allows.
+    func checkFootprint(ofMap name: String, within limit: MapMemoryLimit) throws(KernelError) {
+        guard let footprint = mapFootprint(named: name), footprint.bytes > limit.bytes else { return }
+        throw KernelError.mapTooLarge(name, footprint: footprint, limit: limit)
+    }
+
     /// A map's key and value types from the object's BTF (known from open on).
     func mapTypes(named name: String) -> (key: ValueType, value: ValueType)? {
         guard let ids = mapBTFTypeIDs(named: name), let btf else { return nil }

@@ -39,9 +39,11 @@ public final class LibbpfBackend: TracingBackend {
 
     /// A unit that declares only this map is loaded, which creates the map with BTF for
     /// its key and value; the backend keeps a duplicate of its fd and closes the object.
-    public func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
+    public func createMap(named name: String, id: Int, fold: PerCPUFold, memoryLimit: MapMemoryLimit,
+                          from image: CompiledImage) throws(KernelError) -> CreatedMap {
         let object = try BPFObject(elf: image.elf, name: image.name)
         defer { object.close() }
+        try object.checkFootprint(ofMap: name, within: memoryLimit)
         try bind(object)
         try object.load()
         guard let fd = object.mapFD(named: name), let types = object.mapTypes(named: name) else {

@@ -18,9 +18,11 @@ public final class PlanningBackend: TracingBackend {
         try tracefs.get()
     }
 
-    public func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
+    public func createMap(named name: String, id: Int, fold: PerCPUFold, memoryLimit: MapMemoryLimit,
+                          from image: CompiledImage) throws(KernelError) -> CreatedMap {
         let object = try BPFObject(elf: image.elf, name: image.name)
         defer { object.close() }
+        try object.checkFootprint(ofMap: name, within: memoryLimit)
         guard let types = object.mapTypes(named: name) else { throw KernelError.noSuchMap(name) }
         return CreatedMap(handle: PlannedMap(name: name, id: id, maxEntries: object.mapMaxEntries(named: name) ?? 0),
                           keyType: types.key, valueType: types.value)

@@ -16,7 +16,9 @@ public protocol TracingBackend: AnyObject {
 
     /// Creates a session map from an object that declares only it (its BTF types the
     /// key and value). The map lives until `close()`, whatever happens to probes.
-    func createMap(named name: String, id: Int, fold: PerCPUFold, from object: CompiledImage) throws(KernelError) -> CreatedMap
+    /// A map over `memoryLimit` is refused before anything is allocated.
+    func createMap(named name: String, id: Int, fold: PerCPUFold, memoryLimit: MapMemoryLimit,
+                   from object: CompiledImage) throws(KernelError) -> CreatedMap
     /// Loads a probe's object with every session map it names bound to the live map.
     func loadProbe(_ image: CompiledImage, number: Int, maps: [any MapHandle]) throws(KernelError) -> any ProbeHandle
     /// Attaches each program to its point (program names in the order of the points);

@@ -27,6 +27,14 @@ extension Session {
         var hints = error.hint.map { [$0] } ?? []
         let libbpfLines = error.libbpfLog.split(separator: "\n").map(String.init)
             .filter { !$0.isEmpty && !$0.contains("BEGIN PROG LOAD LOG") }
+        if let split = libbpfLines.first(where: { $0.contains(".cold.") && $0.contains("is static and not supported") }) {
+            // clang outlines code it proves can only run into undefined behaviour into a
+            // function of its own ("bpfsh_probe.cold.1"), which a BPF program cannot call.
+            return Diagnostic(.error, "clang split the probe's code into a separate 'cold' function, which BPF cannot load",
+                              at: range, hints: ["the body has code clang proves is undefined behaviour (a write through a NULL pointer, "
+                                                 + "a read past an array, a shift by too much): fix it, or guard it with a check",
+                                                 "libbpf: " + split.replacingOccurrences(of: "libbpf: ", with: "")])
+        }
         if error.summary == nil, let last = libbpfLines.last {
             hints.append("libbpf: " + last.replacingOccurrences(of: "libbpf: ", with: ""))
         }
@@ -64,7 +72,7 @@ extension Session {
             }
         }
         if let instruction = report.instruction { diagnostic.details.append("at instruction: \(instruction)") }
-        if report.message.contains("invalid mem access 'scalar'"), points.contains(where: \.readsUserMemory) {
+        if report.message.contains("invalid mem access 'scalar'"), !report.isNullDereference, points.contains(where: \.readsUserMemory) {
             diagnostic.hints.append("a user-space pointer (a syscall argument, a uprobe's argument) is dereferenced: "
                                     + "read a string with str(p), anything else with bpf_probe_read_user(&v, sizeof(v), p)")
         } else if let explanation = report.explanation {

@@ -18,7 +18,7 @@ extension Session {
         let compiled = try compile(unit, runtime: runtime, fallback: range, what: "map '\(decl.name)'")
         let created = try withKernelErrors(at: range) {
             try backend.createMap(named: decl.name, id: nextMapID, fold: decl.kind.family.isStats ? .stats : .sumCounters,
-                                  from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
+                                  memoryLimit: mapMemoryLimit, from: CompiledImage(elf: compiled.elf, name: "bpfsh_m_\(decl.name)"))
         }
         let map = SessionMap(decl: decl, id: nextMapID, created: created)
         nextMapID += 1

@@ -105,6 +105,8 @@ public final class Session {
     let binarySymbols = BinarySymbolCache()
     /// `set stack-frames`: whether kernel stacks keep the dispatch into the probe.
     var stackFrames: StackFrameSetting = .traced
+    /// `set map-memory-limit`: the most kernel memory one map may take.
+    var mapMemoryLimit = MapMemoryLimit.standard
     private var reportedLost: UInt64 = 0
 
     /// `backend` defaults to the running kernel through libbpf.

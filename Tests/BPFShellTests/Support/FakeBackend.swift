@@ -19,8 +19,9 @@ final class FakeBackend: TracingBackend {
         Tracefs(eventsDirectory: Self.fixtureTracefs)
     }
 
-    func createMap(named name: String, id: Int, fold: PerCPUFold, from image: CompiledImage) throws(KernelError) -> CreatedMap {
-        var created = try planner.createMap(named: name, id: id, fold: fold, from: image)
+    func createMap(named name: String, id: Int, fold: PerCPUFold, memoryLimit: MapMemoryLimit,
+                   from image: CompiledImage) throws(KernelError) -> CreatedMap {
+        var created = try planner.createMap(named: name, id: id, fold: fold, memoryLimit: memoryLimit, from: image)
         let map = FakeMap(name: name, id: id, maxEntries: created.handle.maxEntries)
         maps.append(map)
         created.handle = map

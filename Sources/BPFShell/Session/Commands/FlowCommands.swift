@@ -66,9 +66,9 @@ struct EveryCommand: ShellCommand {
 /// `set output json|text`, `set ringbuf SIZE`, `set strlen N`, `set timestamps …`, `set stack-frames …`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe)"
-    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all"
-    static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames"]
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe), map-memory-limit SIZE (the most kernel memory one map may take, 1G unless set)"
+    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all | set map-memory-limit SIZE"
+    static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames", "map-memory-limit"]
     static let example = "set output json"
 
     let setting: Token
@@ -92,6 +92,11 @@ struct SetCommand: ShellCommand {
             guard EventClock.Style(rawValue: value.text) != nil else {
                 throw Diagnostic.error("timestamps can be off, wall (time of day) or elapsed (seconds since the session began)",
                                        at: value.range)
+            }
+        case "map-memory-limit":
+            guard let bytes = MemorySize.parse(value.text), bytes >= 1 << 20 else {
+                throw Diagnostic.error("'\(value.text)' is not a memory size of at least 1M", at: value.range,
+                                       hint: "for example: set map-memory-limit 4G (sizes: K, M, G, T)")
             }
         case "stack-frames":
             guard StackFrameSetting(rawValue: value.text) != nil else {
@@ -138,6 +143,10 @@ struct SetCommand: ShellCommand {
             session.timestamps = EventClock.Style(rawValue: value.text) ?? .off
             session.backend.stampEvents(session.timestamps != .off)
             session.say("timestamps: \(value.text)")
+        case "map-memory-limit":
+            guard let bytes = MemorySize.parse(value.text) else { return }
+            session.mapMemoryLimit = MapMemoryLimit(bytes: bytes)
+            session.say("map-memory-limit: \(MemorySize.describe(bytes)) for one map")
         case "stack-frames":
             session.stackFrames = StackFrameSetting(rawValue: value.text) ?? .traced
             session.say("stack-frames: \(value.text)")
