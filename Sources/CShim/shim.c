@@ -181,3 +181,39 @@ char *bpfsh_demangle(const char *name)
         return swift_demangle(name, strlen(name), NULL, NULL, 0);
     return NULL;
 }
+
+int bpfsh_fork_release_holder(void)
+{
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(ends[0]);
+        close(ends[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* First let go of the terminal and of whoever reads our output. */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        close(ends[1]);
+        setsid();
+        /* The write end closes when bpfsh exits: then this process's exit releases
+           the last references. */
+        char byte;
+        for (;;) {
+            ssize_t n = read(ends[0], &byte, 1);
+            if (n == 0 || (n < 0 && errno != EINTR))
+                break;
+        }
+        _exit(0);
+    }
+    close(ends[0]);
+    /* ends[1] stays open on purpose until bpfsh exits (close-on-exec for its children). */
+    return pid;
+}

@@ -1,4 +1,5 @@
 import CLibBPF
+import CShim
 import Foundation
 
 /// The running kernel, through libbpf: session maps created once and bound by fd into
@@ -355,11 +356,22 @@ public final class LibbpfBackend: TracingBackend {
 
     /// Links are destroyed concurrently: each waits out an RCU grace period in the
     /// kernel, and those overlap.
+    /// Up to this many links are released before quit returns (about 40 ms each, one
+    /// after another in the kernel); more go to a holder process.
+    static let linksReleasedInline = 3
+
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        let links = probes.flatMap { $0.takeLinks() }
+        if links.count + detacher.pendingLinks > Self.linksReleasedInline {
+            // Stop every program at once, then let a holder process take the kernel's
+            // slow release of the events (see bpfsh_fork_release_holder): quit returns now.
+            probes.forEach { try? $0.setEnabled(false) }
+            _ = bpfsh_fork_release_holder()
+        }
         detacher.waitUntilIdle()
-        Detacher.destroyTogether(probes.flatMap { $0.takeLinks() })
+        Detacher.destroyTogether(links)
         probes.forEach { $0.object.close() }
         probes.removeAll()
         maps.forEach { $0.kernelMap.close() }

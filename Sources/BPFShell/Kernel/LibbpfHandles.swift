@@ -53,11 +53,18 @@ final class LibbpfProbe: ProbeHandle {
 /// an RCU grace period (50–80 ms), which `drop` should not make the user sit through.
 final class Detacher {
     private let queue = DispatchQueue(label: "bpfsh.detach")
+    private let lock = NSLock()
+    private var pending = 0
+
+    /// Links handed over and not destroyed yet.
+    var pendingLinks: Int { lock.withLock { pending } }
 
     func release(links: [BPFLink], then object: BPFObject? = nil) {
-        queue.async {
+        lock.withLock { pending += links.count }
+        queue.async { [self] in
             Self.destroyTogether(links)
             object?.close()
+            lock.withLock { pending -= links.count }
         }
     }
 

@@ -64,3 +64,11 @@ void bpfsh_history_save(History *h, const char *path);
 // when the name is not mangled or cannot be demangled. The demanglers are the C++
 // runtime's __cxa_demangle and the Swift runtime's swift_demangle, both linked in.
 char *bpfsh_demangle(const char *name);
+
+// Forks a process that holds copies of every file descriptor of this one (BPF links,
+// perf events) until this process exits, then exits itself. The kernel releases a perf
+// tracepoint event under a mutex with a full RCU grace period each (~40 ms, one after
+// another), so 360 of them take 15 s; with the holder, that release happens in the
+// holder after bpfsh has quit. The child only calls async-signal-safe functions.
+// Returns the holder's pid, or -1.
+int bpfsh_fork_release_holder(void);
