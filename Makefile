@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libbpf-dev libelf-dev libedit-dev zlib1g-dev liblzma-dev libc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps mounts build release run test unit bench clean
+.PHONY: all deps mounts build release run test unit bench fuzz clean
 
 all: build
 
@@ -36,7 +36,9 @@ release: deps mounts
 run: release
 	.build/release/bpfsh
 
-# The whole suite: unit tests everywhere, integration tests against the running kernel.
+# The whole suite: unit tests everywhere, integration tests against the running kernel,
+# then two minutes of the parser fuzzer.
+TEST_FUZZ_SECONDS ?= 120
 test: deps mounts
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
@@ -45,6 +47,18 @@ test: deps mounts
 	@for i in $$(seq 1 60); do bpftool prog show 2>/dev/null | grep -q ' name bpfsh_' || break; sleep 1; done; \
 	leftover=$$(bpftool prog show 2>/dev/null | grep -c ' name bpfsh_' || true); \
 	if [ "$$leftover" != "0" ]; then echo "FAIL: $$leftover bpfsh programs still loaded after the tests"; bpftool prog show | grep -A2 ' name bpfsh_'; exit 1; fi
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# The parser fuzzer (libFuzzer, Fuzz/): FUZZ_SECONDS of coverage-guided inputs through the
+# whole command-language front end, seeded with every script and error case. A crash
+# leaves its input in .build/fuzz-crash-*: add it to Tests/Cases/fuzz/ (replayed by the
+# unit tests) with the fix.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	swift build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer $(SWIFT_BUILD_FLAGS)
+	mkdir -p .build/fuzz-corpus
+	Fuzz/.build/release/bpfsh-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build/fuzz-crash- .build/fuzz-corpus Tests/Cases/fuzz Tests/Cases/errors sessions bpf-snippets
 
 # The benchmark (bench/README.md): BENCH_* variables pass through, e.g. BENCH_SKIP=print.
 bench: release

@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "bpfsh", targets: ["bpfsh"]),
         .executable(name: "bpfsh-bench", targets: ["bpfsh-bench"]),
+        // For the fuzzer's own package (Fuzz/), which links the shell's front end.
+        .library(name: "BPFShell", targets: ["BPFShell"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

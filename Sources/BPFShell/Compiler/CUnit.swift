@@ -220,14 +220,20 @@ public enum CUnitBuilder {
                or whose mappings changed since (ld.so maps libc after the first samples): the
                shell is told at once and reads its mappings while it still lives (a 20 ms
                process is gone before any periodic look). A header-only record. */
-            static __always_inline void bpfsh_announce_process(u32 pid)
+            static __always_inline void bpfsh_announce_process(u32 pid, struct task_struct *task)
             {
+                /* A child forked without exec runs in a copy of its parent's address space:
+                   if it is gone before the shell looks, the parent's mappings name its frames. */
+                struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+                u64 parent_tgid = BPF_CORE_READ(parent, tgid);
+                u64 same_layout = BPF_CORE_READ(task, mm, mmap_base) == BPF_CORE_READ(parent, mm, mmap_base)
+                    && BPF_CORE_READ(task, mm, start_code) == BPF_CORE_READ(parent, mm, start_code);
                 struct bpfsh_event *note = bpf_ringbuf_reserve(&\(Prelude.eventsMapName), \(EventStream.headerSize), 0);
                 if (!note)
                     return;
                 note->probe = \(EventRecord.processAnnouncement);
                 note->length = 0;
-                note->ts = 0;
+                note->ts = same_layout << 32 | parent_tgid;
                 note->kstack = -1;
                 note->ustack = -1;
                 note->upid = pid;
@@ -242,7 +248,7 @@ public enum CUnitBuilder {
                 if (known && *known == mappings)
                     return;
                 bpf_map_update_elem(&\(Prelude.stackPIDsMapName), &pid, &mappings, BPF_ANY);
-                bpfsh_announce_process(pid);
+                bpfsh_announce_process(pid, task);
             }
             """)
         }

@@ -2,7 +2,7 @@
 /// precompiled header. It holds the session's internal maps and the built-ins.
 enum Prelude {
     /// Bumped whenever the text below changes, so cached headers and objects are rebuilt.
-    static let version = 23
+    static let version = 24
 
     /// Per-CPU counter slots in `bpfsh_counters`.
     static let lostEventsSlot = 0
@@ -17,7 +17,7 @@ enum Prelude {
     static let stacksMapName = "bpfsh_stacks"
     static let stackPIDsMapName = "bpfsh_stack_pids"
     static let stackDepth = 127
-    static let stackEntries = 8192
+    static let stackEntries = 16384
     static let countersMapName = "bpfsh_counters"
 
     static let text = """

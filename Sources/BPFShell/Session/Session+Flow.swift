@@ -84,8 +84,7 @@ extension Session {
     func emitEvent(_ record: EventRecord) {
         let number = record.probeNumber
         if number == EventRecord.processAnnouncement {
-            // A new process (or a pid reused since): its mappings as they are now.
-            if let maps = ProcessMaps(pid: record.userStackPID) { processMaps[record.userStackPID] = maps }
+            takeProcessSnapshot(announced: record)
             return
         }
         // The common case at a million lines a second: no time, no stacks, no allocation.
@@ -110,5 +109,21 @@ extension Session {
         }
         presenter.showEvent(probe: { probes.first { $0.number == number }?.name ?? "p\(number)" }, time: time,
                             text: record.text, frames: frames)
+    }
+
+    /// A process announced from BPF (new, a pid reused, or its mappings changed): its
+    /// mappings as they are now. One already gone that was forked without exec has its
+    /// parent's layout: the parent's mappings name its frames.
+    private func takeProcessSnapshot(announced record: EventRecord) {
+        let pid = record.userStackPID
+        if let maps = ProcessMaps(pid: pid) {
+            processMaps[pid] = maps
+            return
+        }
+        let parent = UInt32(truncatingIfNeeded: record.nanoseconds)
+        guard record.nanoseconds >> 32 == 1, parent != 0,
+              let maps = ProcessMaps(pid: parent) ?? processMaps[parent] else { return }
+        processMaps[parent] = maps
+        processMaps[pid] = maps
     }
 }

@@ -42,7 +42,10 @@ final class StackSymbolizer: StackResolver {
             if stack.id == -14 {
                 return [stack.isUser ? "[no user stack: a kernel thread, or not readable]" : "[no kernel stack: the event was in user space]"]
             }
-            return ["[no stack: bpf_get_stackid returned \(stack.id)\(stack.id == -17 ? ", the stack map is full" : "")]"]
+            if stack.id == -17 {
+                return ["[no stack: its slot in the stack map (\(Prelude.stackEntries) slots, by hash) holds another stack]"]
+            }
+            return ["[no stack: bpf_get_stackid returned \(stack.id)]"]
         }
         guard let addresses = addresses(stack.id) else {
             return ["[stack \(stack.id) no longer in the stack map]"]
