@@ -14,7 +14,8 @@ struct BPFShBench: ParsableCommand {
             Needs root, clang-19, gcc, libbpf-dev, bpftool; bpftrace is optional. Every flag has an \
             environment variable of the old bench/run.sh (BPFSH, BENCH_N, BENCH_REPS, BENCH_PROBES, \
             BENCH_STARTS, BENCH_SCRIPT_RUNS, BENCH_CPU, BENCH_TIMEOUT, BENCH_QUITS, BENCH_PRINT_RATES, \
-            BENCH_PRINT_SECS, BENCH_PRINT_N, BENCH_SKIP); a flag wins over its variable. See bench/README.md.
+            BENCH_PRINT_SECS, BENCH_PRINT_N, BENCH_SKIP), plus BENCH_FLAME_RUNS and BENCH_FLAMEGRAPH_PL \
+            (flamegraph.pl to compare the flame graph with); a flag wins over its variable. See bench/README.md.
             """)
 
     @Option(help: ArgumentHelp("The bpfsh binary (default: .build/release/bpfsh; env BPFSH).", valueName: "path"))
@@ -30,7 +31,7 @@ struct BPFShBench: ParsableCommand {
     @Option(help: "Rounds per per-event measurement (env BENCH_REPS, 3).")
     var rounds: Int?
 
-    @Option(help: "Parts to skip, space or comma separated: bpftrace bpfsh perevent startup print (env BENCH_SKIP).")
+    @Option(help: "Parts to skip, space or comma separated: bpftrace bpfsh perevent startup print flame symbols scale (env BENCH_SKIP).")
     var skip: String?
 
     @Option(help: "print() steady rates in events/s, ascending (env BENCH_PRINT_RATES).")

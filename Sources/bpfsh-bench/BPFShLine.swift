@@ -8,6 +8,8 @@ struct ProbeTiming {
     var loadMs: Double?
     var attachMs: Double?
     var isCached: Bool?
+    /// Points the probe attached to (a wildcard attaches many); nil when not said.
+    var programs: Int?
 }
 
 /// What one line of bpfsh's output means to the benchmark.
@@ -16,6 +18,8 @@ enum BPFShLine {
     case error(String)
     /// print() records lost (a JSON `lost` object).
     case lost(Int)
+    /// `time COMMAND` finished: the command's name and bpfsh's own elapsed time.
+    case timed(command: String, ms: Double)
     case other
 
     /// A line of `bpfsh --json`: every line is one object with a "type"; the timing of
@@ -26,7 +30,11 @@ enum BPFShLine {
         case "status" where message.command == "probe":
             guard let timing = message.timing, let total = timing.totalMs else { return .other }
             return .attached(ProbeTiming(probe: message.probe ?? "", totalMs: total, compileMs: timing.compileMs,
-                                         loadMs: timing.loadMs, attachMs: timing.attachMs, isCached: timing.cached))
+                                         loadMs: timing.loadMs, attachMs: timing.attachMs, isCached: timing.cached,
+                                         programs: message.programs))
+        case "status" where message.command == "time":
+            guard let elapsed = message.elapsedMs else { return .other }
+            return .timed(command: message.timed ?? "", ms: elapsed)
         case "error": return .error(message.message ?? line)
         case "lost": return .lost(message.count ?? 0)
         default: return .other
@@ -71,6 +79,13 @@ enum BPFShLine {
         let message: String?
         let count: Int?
         let timing: Timing?
+        let programs: Int?
+        let timed: String?
+        let elapsedMs: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case type, command, probe, message, count, timing, programs, timed, elapsedMs = "elapsed_ms"
+        }
 
         struct Timing: Decodable {
             let totalMs: Double?

@@ -27,7 +27,11 @@ final class BPFShSession {
                                  output: .pipe, error: .sameAsOutput, timeout: bench.settings.timeout)
         reader = LineReader(descriptor: process.output ?? -1)
         let file = logFile
-        reader.onLine = { FileIO.append($0 + "\n", toFile: file) }
+        // A printed map of 10,000 stacks is one 8 MB line: the log keeps its start.
+        reader.onLine = { line in
+            let kept = line.utf8.count <= 4096 ? line : String(line.prefix(4096)) + "… (\(line.utf8.count) bytes)"
+            FileIO.append(kept + "\n", toFile: file)
+        }
         bench.log.log("[\(tag)] started pid \(process.pid): \(bench.settings.bpfsh) --json")
     }
 
@@ -51,6 +55,34 @@ final class BPFShSession {
         })
         guard let timing else { return nil }
         return Attachment(timing: timing, seenMs: Monotonic.milliseconds(since: sent))
+    }
+
+    /// Sends `line` and returns bpfsh's answer: every line up to and including the first
+    /// that satisfies `isLast`; nil on an error object, a timeout or exit.
+    func answer(to line: String, endingWith isLast: (String) -> Bool) -> [String]? {
+        guard send(line) else { return nil }
+        var lines: [String] = []
+        let last = reader.firstLine(until: .after(timeout), where: { line in
+            lines.append(line)
+            return isLast(line)
+        }, stoppingAt: { line in
+            // A map's rows can be megabytes on one line: only short lines can be errors.
+            guard line.utf8.count < 65536, case .error = BPFShLine.parseJSON(line) else { return false }
+            return true
+        })
+        return last == nil ? nil : lines
+    }
+
+    /// Sends `time COMMAND` and returns bpfsh's own elapsed time with what the command
+    /// printed before it; nil on an error, a timeout or exit.
+    func timed(_ command: String) -> (ms: Double, answer: [String])? {
+        var elapsed: Double?
+        guard let lines = answer(to: "time " + command, endingWith: { line in
+            guard line.utf8.count < 65536, case let .timed(_, ms) = BPFShLine.parseJSON(line) else { return false }
+            elapsed = ms
+            return true
+        }), let elapsed else { return nil }
+        return (elapsed, Array(lines.dropLast()))
     }
 
     /// Sends `quit`, closes stdin, keeps what is left of the output and waits for exit

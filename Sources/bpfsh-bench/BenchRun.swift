@@ -72,6 +72,9 @@ struct BenchRun {
             if hasBPFsh { tools.append(BPFShPrintTool(bench: bench)) }
             for tool in tools { figures.print[tool.name] = stream.measure(tool) }
         }
+        if hasBPFsh {
+            measureLargeInputs(bench, into: &figures)
+        }
 
         let leftovers = Leftovers.since(before)
         let report = ReportBuilder(bench: bench, figures: figures, leftovers: leftovers,
@@ -110,6 +113,28 @@ struct BenchRun {
         var bpfshMemory = QuitAndMemoryBench.Figures()
         var script = ScriptStartBench.Figures()
         var print: [String: PrintStreamBench.Figures] = [:]
+        var flame: FlameBench.Figures?
+        var symbols: SymbolizeBench.Figures?
+        var bigMap: TopOfBigMapBench.Figures?
+        var manyProbes: ManyProbesQuitBench.Figures?
+    }
+
+    /// bpfsh alone on large inputs: the flame graph, symbolization, a big map, many probes.
+    private func measureLargeInputs(_ bench: Bench, into figures: inout Figures) {
+        let settings = bench.settings
+        if !settings.skips(.flame) {
+            figures.flame = FlameBench(bench: bench).measure()
+        }
+        if !settings.skips(.symbols) {
+            log.say("symbols: \(SymbolizeBench.processes) processes x \(SymbolizeBench.stacksPerProcess) user stacks")
+            figures.symbols = SymbolizeBench(bench: bench).measure()
+        }
+        if !settings.skips(.scale) {
+            log.say("scale: top 20 of a \(TopOfBigMapBench.keys)-key map")
+            figures.bigMap = TopOfBigMapBench(bench: bench).measure()
+            log.say("scale: quit, drop and SIGTERM with \(ManyProbesQuitBench.probeCount) probes and with sys_enter_*")
+            figures.manyProbes = ManyProbesQuitBench(bench: bench).measure()
+        }
     }
 
     static func isInPath(_ tool: String) -> Bool {

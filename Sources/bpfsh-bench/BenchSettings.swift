@@ -3,6 +3,12 @@ import Foundation
 /// Parts of the benchmark that `BENCH_SKIP` / `--skip` can leave out.
 enum BenchPart: String, CaseIterable {
     case bpftrace, bpfsh, perevent, startup, print
+    /// The flame graph of 100,000 stacks (and flamegraph.pl when given).
+    case flame
+    /// Symbolizing 10,000 user stacks of 50 processes that have exited.
+    case symbols
+    /// Top 20 of a 1,000,000-key map; quit, drop and SIGTERM with many probes.
+    case scale
 }
 
 /// Every knob of a run, resolved from flags, then `BENCH_*` environment variables,
@@ -30,6 +36,10 @@ struct BenchSettings {
     var printSeconds = 2.0
     var printMaxCalls = 4_000_000
     var skipped: Set<BenchPart> = []
+    /// flamegraph.pl to run on the same folded input as `flame`; nil: not given.
+    var flamegraphPL: String?
+    /// bpfsh runs of the flame graph row (median time, highest peak).
+    var flameRuns = 3
 
     var bench: String { root + "/bench" }
     var out: String { bench + "/out" }
@@ -56,6 +66,8 @@ extension BenchSettings {
         try integer("BENCH_SCRIPT_RUNS", &settings.scriptRuns)
         try integer("BENCH_QUITS", &settings.quits)
         try integer("BENCH_PRINT_N", &settings.printMaxCalls)
+        try integer("BENCH_FLAME_RUNS", &settings.flameRuns)
+        if let path = env["BENCH_FLAMEGRAPH_PL"], !path.isEmpty { settings.flamegraphPL = path }
         if let text = env["BENCH_CPU"] {
             // Set but empty means "do not pin", as in the old script.
             if text.isEmpty { settings.cpu = nil } else {

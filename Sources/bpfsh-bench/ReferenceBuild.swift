@@ -9,7 +9,7 @@ struct ReferenceBuild {
 
     /// Paths of what was built.
     struct Programs {
-        let ref, refPrint, getppidLoop, getppidRate: String
+        let ref, refPrint, getppidLoop, getppidRate, ustackProcs: String
     }
 
     struct BuildError: Error, CustomStringConvertible {
@@ -30,8 +30,13 @@ struct ReferenceBuild {
             try make(out + "/" + name, from: [src + "/" + name + ".c"],
                      "gcc", ["-O2", "-Wall", "-o", out + "/" + name, src + "/" + name + ".c"] + (library ? ["-lbpf"] : []))
         }
+        // Frame pointers in every function, none inlined: the kernel walks user stacks by
+        // frame pointers, and each chain of calls must stay whole.
+        try make(out + "/ustack_procs", from: [src + "/ustack_procs.c"],
+                 "gcc", ["-O0", "-fno-omit-frame-pointer", "-Wall", "-o", out + "/ustack_procs", src + "/ustack_procs.c"])
         return Programs(ref: out + "/ref", refPrint: out + "/ref_print",
-                        getppidLoop: out + "/getppid_loop", getppidRate: out + "/getppid_rate")
+                        getppidLoop: out + "/getppid_loop", getppidRate: out + "/getppid_rate",
+                        ustackProcs: out + "/ustack_procs")
     }
 
     /// vmlinux.h from the running kernel's BTF; regenerated when the kernel changes

@@ -51,6 +51,8 @@ struct Report {
                          "quits": settings.quits, "cpu": settings.cpu.map { $0 as Any } ?? NSNull(),
                          "print_rates": settings.printRates, "print_seconds": settings.printSeconds,
                          "print_max_calls": settings.printMaxCalls,
+                         "flame_runs": settings.flameRuns,
+                         "flamegraph_pl": settings.flamegraphPL.map { $0 as Any } ?? NSNull(),
                          "skipped": settings.skipped.map(\.rawValue).sorted()],
             "notes": notes,
         ]

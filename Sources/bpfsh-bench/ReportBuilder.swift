@@ -8,7 +8,7 @@ struct ReportBuilder {
     let leftovers: Leftovers
     let loadAverages: (start: String, end: String)
 
-    private var settings: BenchSettings { bench.settings }
+    var settings: BenchSettings { bench.settings }
 
     func report() -> Report {
         Report(rows: rows(), notes: notes())
@@ -48,7 +48,7 @@ struct ReportBuilder {
                       reference: Figure(figures.refRSSMB), bpftrace: .word("-"), target: .below(30, unit: "MB"),
                       isChecked: startupChecked),
         ]
-        guard !settings.skips(.print) else { return rows }
+        guard !settings.skips(.print) else { return rows + largeInputRows() }
         let print = figures.print
         func thousands(_ value: Double?) -> Figure { Figure(value.map { $0 / 1000 }) }
         func tool(_ name: String, _ value: (PrintStreamBench.Figures) -> Figure) -> Figure {
@@ -77,7 +77,7 @@ struct ReportBuilder {
                       bpftrace: tool("bpftrace") { Figure($0.cpuNanosecondsPerLine) },
                       target: .none("-"), isChecked: printChecked),
         ]
-        return rows
+        return rows + largeInputRows()
     }
 
     func notes() -> [String] {
@@ -129,6 +129,7 @@ struct ReportBuilder {
                 notes.append("    reader stopped 0.5 s: \(tool.stallNote)")
             }
         }
+        notes += largeInputNotes()
         notes.append("load average: \(loadAverages.start) at start, \(loadAverages.end) at end (the workload alone makes about 1)")
         let disturbed = figures.perEvent.values.map(\.disturbedRounds).reduce(0, +)
         if disturbed > 0 {
