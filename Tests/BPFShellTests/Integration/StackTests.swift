@@ -157,4 +157,38 @@ struct StackTests {
         #expect(shell.output.contains("main+0x"))
         #expect(!shell.output.contains("mappings unknown"))
     }
+
+    /// Children forked without exec that are gone within a millisecond: named from the
+    /// parent's mappings, whose layout they share.
+    @Test func forkedChildrenGoneAtOnceAreNamed() throws {
+        try Capabilities.requireBPF()
+        let program = try TestProgram("forkfan", source: """
+        #include <sys/wait.h>
+        #include <time.h>
+        #include <unistd.h>
+        __attribute__((noinline)) int fork_leaf(void) { return getppid() + 1; }
+        __attribute__((noinline)) int fork_outer(void) { return fork_leaf(); }
+        int main(void) {
+            for (int i = 0; i < 20; i++) if (fork() == 0) _exit(fork_outer() == 0);
+            while (wait(0) > 0) {}
+            struct timespec pause = { 0, 300 * 1000 * 1000 };
+            nanosleep(&pause, 0);
+            return 0;
+        }
+        """, flags: ["-O0"])
+        defer { program.remove() }
+        let shell = try ShellProcess()
+        shell.send("map fans count<ustack_t>")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \"forkfan\")) count(fans, ustack()); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        shell.send("run 1500ms")
+        usleep(300_000)
+        #expect(try program.run() == 0)
+        shell.send("print fans")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        let rows = shell.output.components(separatedBy: "fans[").dropFirst()
+        #expect(rows.count == 20, "one stack per child: \(rows.count)")
+        #expect(rows.allSatisfy { $0.contains("fork_outer") && $0.contains("(forkfan)") }, "\(shell.output.suffix(2000))")
+        #expect(!shell.output.contains("mappings unknown"))
+    }
 }
