@@ -72,27 +72,29 @@ public final class KernelMap {
     /// keeping (or allocating) the others: a top 20 of a million keys holds 20.
     public func topEntries(limit: Int) throws(KernelError) -> [RawEntry] {
         var best: [(score: UInt64, key: [UInt8], raw: [UInt8])] = [] // largest first
-        try visitEntries { key, raw in
-            let score = counterValue(raw)
-            if best.count == limit, let last = best.last, score <= last.score { return }
+        var threshold: UInt64 = 0 // the smallest score kept, once `limit` are kept
+        // Per entry: one sum over CPUs read in place; bytes are copied only for a winner.
+        let cpus = isPerCPU ? Self.possibleCPUs : 1
+        let visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void = { key, raw in
+            guard raw.count >= 8 else { return }
+            var score: UInt64 = 0
+            for cpu in 0..<cpus where (cpu + 1) * 8 <= raw.count {
+                score &+= raw.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
+            }
+            if best.count == limit, score <= threshold { return }
             let index = best.firstIndex { $0.score < score } ?? best.count
             best.insert((score, Array(key), Array(raw)), at: index)
             if best.count > limit { best.removeLast() }
+            if best.count == limit, let last = best.last { threshold = last.score }
+        }
+        do {
+            try visitBatchedRaw(visit)
+        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
+            for entry in try readKeyByKey() {
+                entry.key.withUnsafeBytes { key in entry.value.withUnsafeBytes { raw in visit(key, raw) } }
+            }
         }
         return best.map { RawEntry(key: $0.key, value: foldPerCPU($0.raw)) }
-    }
-
-    /// A counter's value from a lookup's raw bytes: the sum over CPUs for per-CPU maps.
-    private func counterValue(_ raw: ArraySlice<UInt8>) -> UInt64 {
-        raw.withUnsafeBytes { buffer in
-            guard buffer.count >= 8 else { return 0 }
-            guard isPerCPU else { return buffer.loadUnaligned(as: UInt64.self) }
-            var total: UInt64 = 0
-            for cpu in 0..<Self.possibleCPUs where (cpu + 1) * 8 <= buffer.count {
-                total &+= buffer.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
-            }
-            return total
-        }
     }
 
     /// Calls `visit` with each entry's key and raw (per-CPU, unfolded) value, valid during
@@ -106,7 +108,36 @@ public final class KernelMap {
     }
 
     private func visitBatched(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {
-        var chunk = min(max(maxEntries, 1), 16384)
+        let keySize = keySize, valueSize = lookupValueSize, isArray = isArray
+        try lookUpInBatches { keys, values, count in
+            for index in 0..<count {
+                let raw = values[index * valueSize..<(index + 1) * valueSize]
+                // Array slots always exist: an unwritten (all-zero) one is not an entry.
+                if isArray, raw.allSatisfy({ $0 == 0 }) { continue }
+                visit(keys[index * keySize..<(index + 1) * keySize], raw)
+            }
+        }
+    }
+
+    /// Each entry's key and raw value as bytes valid during the call (no copy per entry).
+    private func visitBatchedRaw(_ visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(KernelError) {
+        let keySize = keySize, valueSize = lookupValueSize
+        try lookUpInBatches { keys, values, count in
+            keys.withUnsafeBytes { keyBuffer in
+                values.withUnsafeBytes { valueBuffer in
+                    for index in 0..<count {
+                        visit(UnsafeRawBufferPointer(rebasing: keyBuffer[index * keySize..<(index + 1) * keySize]),
+                              UnsafeRawBufferPointer(rebasing: valueBuffer[index * valueSize..<(index + 1) * valueSize]))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The map read with bpf_map_lookup_batch, a chunk at a time: `consume` gets the
+    /// chunk's keys and raw values and how many entries it holds.
+    private func lookUpInBatches(_ consume: ([UInt8], [UInt8], Int) -> Void) throws(KernelError) {
+        var chunk = min(max(maxEntries, 1), 65536)
         let tokenSize = max(keySize, 8)
         var inToken = [UInt8](repeating: 0, count: tokenSize)
         var outToken = [UInt8](repeating: 0, count: tokenSize)
@@ -132,12 +163,7 @@ public final class KernelMap {
             if result < 0, result != -ENOENT {
                 try LibBPF.check(result, .readMap, "'\(name)'")
             }
-            for index in 0..<Int(count) {
-                let raw = values[index * lookupValueSize..<(index + 1) * lookupValueSize]
-                // Array slots always exist: an unwritten (all-zero) one is not an entry.
-                if isArray, raw.allSatisfy({ $0 == 0 }) { continue }
-                visit(keys[index * keySize..<(index + 1) * keySize], raw)
-            }
+            consume(keys, values, Int(count))
             if result == -ENOENT { return }
             isFirst = false
             swap(&inToken, &outToken)

@@ -151,6 +151,10 @@ public indirect enum JSONValue: Sendable {
     }
 
     static func quote(_ text: String) -> String {
+        // Most text (frames, names, comms) needs no escape: one pass over the bytes.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -9,6 +9,8 @@ struct ProcessMaps {
         var fileOffset: UInt64
         /// A file's path, `[vdso]`, or `//anon` for anonymous code (a JIT's, as perf names it).
         var path: String
+        /// What a frame shows after the function: the file's name, `[vdso]`, `//anon`.
+        var fileName: String
 
         var isAnonymous: Bool { path == ProcessMaps.anonymousPath }
         var isVDSO: Bool { path == "[vdso]" }
@@ -44,7 +46,8 @@ struct ProcessMaps {
             guard bounds.count == 2, path.hasPrefix("/") || path == "[vdso]",
                   let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16),
                   let offset = UInt64(fields[2], radix: 16) else { return nil }
-            return Region(start: start, end: end, fileOffset: offset, path: path)
+            let fileName = path.hasPrefix("/") && path != anonymousPath ? String(path.split(separator: "/").last ?? Substring(path)) : path
+            return Region(start: start, end: end, fileOffset: offset, path: path, fileName: fileName)
         }
     }
 

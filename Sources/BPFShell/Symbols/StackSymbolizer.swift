@@ -68,7 +68,7 @@ final class StackSymbolizer: StackResolver {
             return "[unknown] (\(ProcessMaps.anonymousPath))"
         }
         let fileOffset = address - region.start + region.fileOffset
-        let file = region.isVDSO ? region.path : (region.path as NSString).lastPathComponent
+        let file = region.fileName
         let table = region.isVDSO ? VDSO.symbolTable : fileTable(region.path)
         if let name = table?.describe(fileOffset: fileOffset) { return FrameName.clean("\(name) (\(file))") }
         return FrameName.clean("0x\(String(fileOffset, radix: 16)) (\(file))")
