@@ -132,7 +132,8 @@ struct SamplingAndUserProbeTests {
         #expect(attached + refused == names.count && refused <= 3,
                 "\(attached) attached, \(refused) refused, of \(names.count): \(result.errors.prefix(2000))")
         #expect(!result.errors.contains("has no function") && !result.errors.contains("ambiguous"), "\(result.errors.prefix(2000))")
-        #expect(leaks.leftovers().isEmpty)
+        // Quit handed the release of 200 uprobes to a holder process: it finishes soon after.
+        #expect(leaks.leftovers(waiting: 60).isEmpty)
     }
 
     @Test func samplingKinds() throws {
