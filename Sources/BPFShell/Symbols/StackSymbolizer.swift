@@ -10,6 +10,14 @@ final class StackSymbolizer: StackResolver {
     private let files: BinarySymbolCache
     /// The tables this symbolizer has asked for: each file is checked once per print, not per frame.
     private var tables: [String: ELFSymbolTable?] = [:]
+    /// Frames already named in this print: stacks repeat the same few thousand addresses.
+    private var userFrames: [UserFrame: String] = [:]
+    private var kernelFrames: [UInt64: String] = [:]
+
+    private struct UserFrame: Hashable {
+        var path: String
+        var fileOffset: UInt64
+    }
     /// Keep the kernel's dispatch into the probe (`set stack-frames all`).
     private let keepsTracingFrames: Bool
 
@@ -52,7 +60,7 @@ final class StackSymbolizer: StackResolver {
         }
         guard stack.isUser, let pid = stack.pid else {
             let shown = keepsTracingFrames ? addresses[...] : TracingFrames.trimmed(addresses, function: kernel.functionName)
-            return shown.map { FrameName.clean(kernel.describe($0)) }
+            return shown.map(kernelFrame)
         }
         guard let maps = processMaps(pid) else {
             return addresses.map { "0x" + String($0, radix: 16) + " (process \(pid): mappings unknown)" }
@@ -68,6 +76,21 @@ final class StackSymbolizer: StackResolver {
             return "[unknown] (\(ProcessMaps.anonymousPath))"
         }
         let fileOffset = address - region.start + region.fileOffset
+        let frame = UserFrame(path: region.path, fileOffset: fileOffset)
+        if let known = userFrames[frame] { return known }
+        let named = describe(fileOffset: fileOffset, in: region)
+        userFrames[frame] = named
+        return named
+    }
+
+    private func kernelFrame(_ address: UInt64) -> String {
+        if let known = kernelFrames[address] { return known }
+        let named = FrameName.clean(kernel.describe(address))
+        kernelFrames[address] = named
+        return named
+    }
+
+    private func describe(fileOffset: UInt64, in region: ProcessMaps.Region) -> String {
         let file = region.fileName
         let table = region.isVDSO ? VDSO.symbolTable : fileTable(region.path)
         if let name = table?.describe(fileOffset: fileOffset) { return FrameName.clean("\(name) (\(file))") }

@@ -35,7 +35,9 @@ enum TracingFrames {
 /// (a kernel module's tab, a symbol with a newline in it).
 enum FrameName {
     static func clean(_ name: String) -> String {
-        guard name.unicodeScalars.contains(where: isControl) else { return name }
+        // C0 controls and DEL are single bytes; C1 controls start with 0xC2 in UTF-8.
+        guard name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 }),
+              name.unicodeScalars.contains(where: isControl) else { return name }
         return String(String.UnicodeScalarView(name.unicodeScalars.map { isControl($0) ? " " : $0 }))
     }
 
