@@ -70,7 +70,12 @@ public struct VerifierReport: Equatable, Sendable {
     }
 
     static func explain(_ message: String) -> String? {
-        let known: [(String, String)] = [
+        refusals.first { message.contains($0.0) }?.1
+    }
+
+    /// The verifier's common refusals (a piece of its message) and what to do about each:
+    /// diagnostics quote them, `help errors` lists them.
+    static let refusals: [(String, String)] = [
             ("map_value_or_null", "a pointer from get() or bpf_map_lookup_elem() is used without a NULL check: test it first, e.g. if (p) { … }"),
             ("_or_null", "a pointer that may be NULL is dereferenced: check it before use"),
             ("back-edge", "the verifier cannot prove this loop ends: give it a constant bound (for (int i = 0; i < 16; i++))"),
@@ -87,6 +92,4 @@ public struct VerifierReport: Equatable, Sendable {
             ("unknown func", "the helper is not available for this probe type on this kernel"),
             ("min value is negative", "an index may be negative: use an unsigned type or check it"),
         ]
-        return known.first { message.contains($0.0) }?.1
-    }
 }

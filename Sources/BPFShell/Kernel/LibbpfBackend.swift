@@ -324,6 +324,19 @@ public final class LibbpfBackend: TracingBackend {
         return Array(addresses.prefix { $0 != 0 })
     }
 
+    /// The kernel is asked helper by helper (a tiny program calling it is loaded).
+    public func helpers(allowedAt kind: ProbeKind, among helpers: [BPFHelper]) -> [BPFHelper] {
+        let programType: bpf_prog_type
+        switch kind {
+        case .tracepoint: programType = BPF_PROG_TYPE_TRACEPOINT
+        // BTF-typed kinds are probed as raw tracepoints (a tracing program needs a target to load).
+        case .rawTracepoint, .tpBTF, .fentry, .fexit: programType = BPF_PROG_TYPE_RAW_TRACEPOINT
+        case .kprobe, .kretprobe, .uprobe, .uretprobe, .usdt: programType = BPF_PROG_TYPE_KPROBE
+        case .profile, .software, .hardware, .interval: programType = BPF_PROG_TYPE_PERF_EVENT
+        }
+        return helpers.filter { HelperProbe.allows($0.id, in: programType) }
+    }
+
     public var recordsProcesses: Bool { channel?.stackPIDs != nil }
 
     public func stackProcessIDs() -> [UInt32] {

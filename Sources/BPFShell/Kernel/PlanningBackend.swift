@@ -65,6 +65,8 @@ public final class PlanningBackend: TracingBackend {
     public func stackAddresses(id: Int32) -> [UInt64]? { nil }
     public func stackProcessIDs() -> [UInt32] { [] }
     public var recordsProcesses: Bool { false }
+    /// A dry run asks no kernel: every helper is listed.
+    public func helpers(allowedAt kind: ProbeKind, among helpers: [BPFHelper]) -> [BPFHelper] { helpers }
 
     public func features(trials: [FeatureTrial]) -> [FeatureFinding] {
         [FeatureFinding(name: "dry run", isAvailable: false, detail: "nothing is probed without loading into the kernel")]

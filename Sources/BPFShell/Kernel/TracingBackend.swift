@@ -65,6 +65,8 @@ public protocol TracingBackend: AnyObject {
     func stackProcessIDs() -> [UInt32]
     /// Whether a probe records such pids, so the shell must look while it waits for input.
     var recordsProcesses: Bool { get }
+    /// Which of the helpers (name, id) a probe of this kind may call, by asking the kernel.
+    func helpers(allowedAt kind: ProbeKind, among helpers: [BPFHelper]) -> [BPFHelper]
 
     /// What this kernel supports, found by trying; `trials` are compiled minimal
     /// programs whose load shows whether BTF-attached kinds work.

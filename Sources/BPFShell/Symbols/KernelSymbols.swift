@@ -11,7 +11,8 @@ final class KernelSymbols {
         var names = Set<String>()
         for line in (KernelFile.read("/proc/kallsyms") ?? "").split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 3)
-            guard fields.count >= 3, fields[1] == "T" || fields[1] == "t" else { continue }
+            // __pfx_ symbols are the padding before functions, not functions.
+            guard fields.count >= 3, fields[1] == "T" || fields[1] == "t", !fields[2].hasPrefix("__pfx_") else { continue }
             names.insert(String(fields[2].split(separator: "\t").first ?? fields[2]))
         }
         cachedNames = names

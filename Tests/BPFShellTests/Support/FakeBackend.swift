@@ -81,6 +81,7 @@ final class FakeBackend: TracingBackend {
     func stackAddresses(id: Int32) -> [UInt64]? { nil }
     func stackProcessIDs() -> [UInt32] { [] }
     var recordsProcesses: Bool { false }
+    func helpers(allowedAt kind: ProbeKind, among helpers: [BPFHelper]) -> [BPFHelper] { helpers }
     func features(trials: [FeatureTrial]) -> [FeatureFinding] { [] }
 
     func close() {
