@@ -17,7 +17,7 @@ struct HelpExampleTests {
         shell.send(guide.exampleMap)
         shell.send(guide.example)
         shell.send("maps")
-        #expect(shell.finish() != -9, "\(shell.errors)")
+        #expect(shell.finish(timeout: 60) != -9, "\(shell.errors)")
         #expect(shell.output.contains(guide.kind.syntax) && shell.output.contains(guide.example), "\(shell.output)")
         if guide.mayBeMissing, !shell.output.contains(" attached: ") {
             #expect(shell.errors.contains("not available") || shell.errors.contains("need") || shell.errors.contains("PMU"),
