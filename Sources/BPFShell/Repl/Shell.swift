@@ -46,6 +46,16 @@ public final class Shell {
                 break
             }
             lineNumber += 1
+            // In a lesson, Enter on an empty prompt types the step on offer.
+            if line.trimmingCharacters(in: .whitespaces).isEmpty, !gatherer.isGathering, let step = session.tutorial?.offeredCommand {
+                session.presenter.sink.write(step + "\n")
+                var chunk: CommandGatherer.Chunk?
+                for (offset, stepLine) in step.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    chunk = gatherer.add(String(stepLine), lineNumber: lineNumber + offset) ?? chunk
+                }
+                if let chunk, !session.execute(chunk) { anyFailed = true }
+                continue
+            }
             if let plain = reader as? PlainLineReader, plain.overlongLine {
                 gatherer.abandon()
                 session.report(.error("line \(lineNumber) is longer than 1 MiB; skipped"),

@@ -107,6 +107,8 @@ public final class Session {
     var stackFrames: StackFrameSetting = .traced
     /// `set map-memory-limit`: the most kernel memory one map may take.
     var mapMemoryLimit = MapMemoryLimit.standard
+    /// The lesson being played (`tutorial N`), if any.
+    var tutorial: TutorialPlayer?
     private var reportedLost: UInt64 = 0
 
     /// `backend` defaults to the running kernel through libbpf.
@@ -211,6 +213,11 @@ public final class Session {
         let index = history.count
         history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
         writtenFiles = []
+        // A tutorial step: its setup runs and its workload starts before the command.
+        let tutorialStep = type != TutorialCommand.self && (tutorial?.isCurrentStep(syntax.text) ?? false)
+        if tutorialStep, let player = tutorial {
+            player.prepare().forEach { show(.warning($0)) }
+        }
         do {
             let command = try type.init(syntax)
             try command.execute(in: self, cell: cell)
@@ -224,6 +231,7 @@ public final class Session {
         writtenFiles = []
         // Commands run by this one (load, every) keep their own entries and transcripts.
         history[index].output = presenter.takeTranscript()
+        if tutorialStep { tutorialStepRan(succeeded: ok, output: history[index].output) }
         return ok
     }
 
