@@ -49,3 +49,52 @@ struct HelpExampleTests {
         #expect(result.status == 0, "\(result.errors)")
     }
 }
+
+/// Every built-in's example in `help NAME` compiles inside a probe, with the maps it
+/// names declared and a point whose fields it reads.
+struct BuiltinExampleTests {
+    /// The maps the examples fill, as a user would declare them.
+    static let maps = [
+        "calls": "count<comm_t>", "start": "hash<u32, u64>", "by_user": "count<u32>", "by_group": "count<u32>",
+        "per_cpu": "count<u32>", "stacks": "count<kstack_t>", "callers": "count<ksym_t>", "opens": "count<comm_t>",
+        "bytes": "count<comm_t>", "lat": "hist", "lat_by": "hist<u32>", "sizes": "lhist(0, 4096, 512)",
+        "files": "count<str_t>", "etc": "count", "fastest": "min<comm_t>", "slowest": "max<comm_t>",
+    ]
+
+    /// The point whose context the example reads.
+    static func point(for example: String) -> String {
+        if example.contains("args->argv") { return "tracepoint:syscalls:sys_enter_execve" }
+        if example.contains("args->filename") { return "tracepoint:syscalls:sys_enter_openat" }
+        if example.contains("args->count") { return "tracepoint:syscalls:sys_enter_read" }
+        if example.contains("PT_REGS_IP(ctx)") { return "uprobe:libc:getppid" }
+        return "tracepoint:syscalls:sys_enter_getppid"
+    }
+
+    /// Where an example's key differs from the usual one for that map name.
+    static let keyOverrides: [String: [String: String]] = [
+        "pid": ["calls": "count<u64>"], "probe_name": ["calls": "count<probe_t>"], "ustack": ["stacks": "count<ustack_t>"],
+        "usym": ["calls": "count<usym_t>"], "streq": ["calls": "count"], "stats": ["sizes": "stats<comm_t>"],
+    ]
+
+    @Test func everyBuiltinExampleCompiles() throws {
+        var script: [String] = []
+        for builtin in Builtin.all {
+            var example = builtin.example
+            // `*t` from an earlier line of the help's story: a timestamp read from start.
+            if example.contains("*t"), !example.contains("u64 *t") {
+                example = "u64 *t = get(start, tid()); if (!t) return 0; " + example
+            }
+            // Each example gets maps of its own (prefixed with the built-in's name), declared
+            // with the kind its operation needs.
+            for (name, kind) in Self.maps where example.contains("(\(name),") || example.contains("(\(name))") {
+                let own = "\(builtin.name)_\(name)"
+                example = example.replacingOccurrences(of: "(\(name),", with: "(\(own),").replacingOccurrences(of: "(\(name))", with: "(\(own))")
+                script.append("map \(own) \(Self.keyOverrides[builtin.name]?[name] ?? kind)")
+            }
+            script.append("probe \(builtin.name)_example \(Self.point(for: example)) { \(example) }")
+        }
+        let result = try ShellProcess.run(script.joined(separator: "\n") + "\n", arguments: ["--dry-run"], timeout: 300)
+        let compiled = result.output.components(separatedBy: " compiles: ").count - 1
+        #expect(compiled == Builtin.all.count, "\(compiled) of \(Builtin.all.count) examples compiled:\n\(result.errors.prefix(4000))")
+    }
+}
