@@ -35,16 +35,19 @@ public final class ProbeCompiler {
             .appendingPathComponent("clang-\(hash.hex)-prelude\(Prelude.version)")
     }
 
+    /// The cached header files; the PCH refers to the other two, so all three or none.
+    static let headerFiles = ["bpfsh_prelude.pch", "vmlinux.h", "bpfsh_prelude.h"]
+
     /// Whether `toolchain` already built the precompiled prelude for this kernel.
     static func hasWarmHeaders(cacheRoot: URL, kernelKey: String, toolchain: ClangToolchain) -> Bool {
         let directory = headerDirectory(cacheRoot: cacheRoot, kernelKey: kernelKey, toolchain: toolchain)
-        return FileManager.default.fileExists(atPath: directory.appendingPathComponent("bpfsh_prelude.pch").path)
+        return headerFiles.allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
     }
 
     var precompiledHeader: URL { headerDirectory.appendingPathComponent("bpfsh_prelude.pch") }
 
     public var hasWarmHeaders: Bool {
-        FileManager.default.fileExists(atPath: precompiledHeader.path)
+        Self.headerFiles.allSatisfy { FileManager.default.fileExists(atPath: headerDirectory.appendingPathComponent($0).path) }
     }
 
     /// Builds vmlinux.h and the precompiled prelude if they are not cached yet.
@@ -99,15 +102,24 @@ public final class ProbeCompiler {
     }
 
     /// Throws the headers away (a truncated PCH or vmlinux.h); the next compile rebuilds them.
+    /// Under the cache lock: a session rebuilding them must not lose its fresh headers to
+    /// another session's discard (a PCH whose headers are gone is broken for everyone).
     public func discardHeaders() {
-        for name in ["bpfsh_prelude.pch", "vmlinux.h", "bpfsh_prelude.h"] {
+        let lock = try? CacheLock(directory: headerDirectory)
+        defer { lock?.release() }
+        for name in Self.headerFiles {
             try? FileManager.default.removeItem(at: headerDirectory.appendingPathComponent(name))
         }
     }
 
-    /// Whether clang's complaint is about the cached headers rather than the unit.
+    /// Whether clang's complaint is about the cached headers rather than the unit: a fatal
+    /// error about the PCH or the files it was built from ("malformed or corrupted
+    /// precompiled file", "has been modified since the precompiled header was built", a
+    /// truncated vmlinux.h). A user's error with a note inside the prelude is not one.
     static func blamesHeaders(_ output: String) -> Bool {
-        ["precompiled header", "PCH file", "vmlinux.h:", "bpfsh_prelude.h:"].contains { output.contains($0) }
+        output.split(separator: "\n").contains { line in
+            line.contains("fatal error") && ["precompiled", "PCH", "AST file", "vmlinux.h", "bpfsh_prelude.h"].contains { line.contains($0) }
+        }
     }
 
     public func compile(_ unit: GeneratedUnit) throws -> CompiledObject {

@@ -44,7 +44,7 @@ struct EnvironmentErrorTests {
 
     /// A damaged cache heals itself: truncated objects, PCH and vmlinux.h are rebuilt,
     /// never loaded or left to fail every compile.
-    @Test(arguments: ["objects", "bpfsh_prelude.pch", "vmlinux.h"])
+    @Test(arguments: ["objects", "bpfsh_prelude.pch", "vmlinux.h", "headers removed"])
     func damagedCacheHeals(_ damaged: String) throws {
         try Capabilities.requireBPF()
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-heal-\(getpid())-\(damaged)")
@@ -58,6 +58,17 @@ struct EnvironmentErrorTests {
         let compiler = try #require(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(kernel).path)
             .first { $0.hasPrefix("clang-") })
         let headers = root.appendingPathComponent(kernel).appendingPathComponent(compiler)
+        if damaged == "headers removed" {
+            // A PCH whose headers are gone ("could not find file … referenced by AST file").
+            try FileManager.default.removeItem(at: headers.appendingPathComponent("vmlinux.h"))
+            try FileManager.default.removeItem(at: headers.appendingPathComponent("bpfsh_prelude.h"))
+            // Objects are keyed by the unit's text: remove them so the unit is compiled again.
+            try FileManager.default.removeItem(at: headers.appendingPathComponent("objects"))
+            let second = try ShellProcess.run(script, environment: ["XDG_CACHE_HOME": cache.path])
+            #expect(second.output.contains("p1 attached"), "\(damaged): \(second.errors)")
+            #expect(!second.errors.contains("error"), "\(damaged): \(second.errors)")
+            return
+        }
         let victims = damaged == "objects"
             ? try FileManager.default.contentsOfDirectory(atPath: headers.appendingPathComponent("objects").path)
                 .filter { $0.hasSuffix(".o") }.map { headers.appendingPathComponent("objects").appendingPathComponent($0).path }
