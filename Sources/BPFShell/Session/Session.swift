@@ -107,6 +107,9 @@ public final class Session {
     var stackFrames: StackFrameSetting = .traced
     /// `set map-memory-limit`: the most kernel memory one map may take.
     var mapMemoryLimit = MapMemoryLimit.standard
+    /// True while `every` repeats its block: confirmations (`cleared lat`) would repeat
+    /// every tick, so commands keep them to themselves.
+    var isRepeating = false
     /// The lesson being played (`tutorial N`), if any.
     var tutorial: TutorialPlayer?
     private var reportedLost: UInt64 = 0

@@ -49,6 +49,8 @@ struct EveryCommand: ShellCommand {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
         _ = Signals.takeInterrupt()
+        session.isRepeating = true
+        defer { session.isRepeating = false }
         var iteration = 0
         while count.map({ iteration < $0 }) ?? true {
             if session.pump(seconds: seconds) { break }

@@ -84,12 +84,12 @@ struct ClearCommand: ShellCommand {
     func execute(in session: Session, cell: Int) throws {
         if target.text == "all", session.map(named: "all") == nil {
             for map in session.maps { try session.withKernelErrors(at: target.range) { try session.backend.clear(map.handle) } }
-            session.say("cleared \(session.maps.count) maps")
+            if !session.isRepeating { session.say("cleared \(session.maps.count) maps") }
             return
         }
         guard let map = session.map(named: target.text) else { throw session.unknownMap(target) }
         try session.withKernelErrors(at: target.range) { try session.backend.clear(map.handle) }
-        session.say("cleared \(map.decl.name)")
+        if !session.isRepeating { session.say("cleared \(map.decl.name)") }
     }
 }
 

@@ -26,6 +26,13 @@ struct RunCommand: ShellCommand {
     func execute(in session: Session, cell: Int) throws {
         _ = try session.runtime()
         _ = Signals.takeInterrupt()
+        let attached = session.probes.filter(\.isAttached)
+        if attached.isEmpty, !session.isDryRun {
+            session.show(.warning("no probe is attached, so nothing is traced while this runs: attach one with 'probe …' (or 'attach P')"))
+        }
+        let hitsBefore = attached.map { session.backend.hits(of: $0.handle) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { reportRun(session, attached: attached, hitsBefore: hitsBefore, start: start) }
         if session.pump(seconds: seconds), !session.isInterrupted {
             guard session.isRunningScript else {
                 session.say("run interrupted; maps keep what they gathered")
@@ -39,5 +46,16 @@ struct RunCommand: ShellCommand {
                 session.say("run interrupted; the script goes on (Ctrl-C again ends it)")
             }
         }
+    }
+
+    /// What the run saw: how long it ran and the events each attached probe handled.
+    private func reportRun(_ session: Session, attached: [AttachedProbe], hitsBefore: [UInt64], start: UInt64) {
+        guard !attached.isEmpty else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let counts = zip(attached, hitsBefore).map { probe, before in (probe.name, session.backend.hits(of: probe.handle) &- before) }
+        let perProbe = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        session.say(String(format: "ran %.1f s: events %@", seconds, perProbe),
+                    facts: [("seconds", JSONValue.milliseconds(seconds)),
+                            ("events", .object(counts.map { ($0.0, .integer(String($0.1))) }))])
     }
 }
