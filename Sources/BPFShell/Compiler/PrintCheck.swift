@@ -32,7 +32,7 @@ public struct PrintCheck {
         init?(_ argument: String) {
             let trimmed = argument.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("\"") { self = .text("a string literal"); return }
-            if let first = trimmed.first, first.isNumber { self = .number("a number"); return }
+            if let first = trimmed.first, first.isNumber { self = .number(trimmed); return }
             if trimmed.hasSuffix(".str") { self = .text("'\(trimmed)'"); return }
             guard let open = trimmed.firstIndex(of: "("), trimmed.hasSuffix(")"),
                   let builtin = Builtin.named(String(trimmed[..<open])) else { return nil }
@@ -135,6 +135,13 @@ public struct PrintCheck {
                 unsupported = unsupported ?? "BPF has no floating point"
                 kind = nil
             default: kind = nil
+            }
+            // A '%' not followed by a conversion letter is a percent sign meant as text.
+            let isLonePercent = conversion == 0 || " \t\\\n,;:)!?\"'".utf8.contains(conversion)
+            if kind == nil, unsupported == nil, isLonePercent {
+                problems.append(Problem(message: "a lone '%' in print()'s format: write %% for a percent sign",
+                                        hint: "for example: print(\"100%%\\n\")", offset: base + start, length: 1))
+                continue
             }
             if let reason = unsupported ?? (kind == nil ? "bpf_snprintf does not know this conversion" : nil) {
                 problems.append(Problem(message: "print() cannot format '\(text)': \(reason)",

@@ -77,6 +77,10 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         if let summary { return summary }
         let reason = errno == 524 ? "operation not supported" : String(cString: strerror(errno))
+        // "attaching hardware:cycles", not "attaching hardware hardware:cycles".
+        if case let .attach(kind) = operation, subject.hasPrefix(kind.rawValue + ":") {
+            return "attaching \(subject) failed: \(reason) (\(errnoName))"
+        }
         return "\(operation) \(subject) failed: \(reason) (\(errnoName))"
     }
 }

@@ -68,6 +68,11 @@ public struct ProbeSpec: Equatable, Sendable, CustomStringConvertible {
         let kindText = String(text[..<colon])
         let kindRange = SourceRange(line: token.range.start.line, column: token.range.start.column,
                                     length: kindText.count)
+        if kindText.isEmpty {
+            throw Diagnostic(.error, "the probe kind is missing before ':'", at: SourceRange(line: token.range.start.line,
+                             column: token.range.start.column, length: 1),
+                             hints: ["probe kinds: " + ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")])
+        }
         guard let kind = ProbeKind.named(kindText) else {
             let names = ProbeKind.allCases.flatMap(\.aliases).filter { $0.count > 2 }
             var hints = [Suggestions.hint(for: kindText, in: names)].compactMap { $0 }

@@ -19,6 +19,19 @@ struct MapArgumentMismatch {
         actual = String(message[actualStart.upperBound..<actualEnd])
     }
 
+    /// The key or value type as the map was declared (u32, not clang's "unsigned int").
+    mutating func useDeclaredName(_ decl: MapDecl?) {
+        guard let decl else { return }
+        let declared: String?
+        switch decl.kind {
+        case let .hash(key, value): declared = isKey ? key : value
+        case let .count(key?), let .hist(key?), let .stats(key, _): declared = isKey ? key : nil
+        case let .array(value): declared = isKey ? "u32" : value
+        default: declared = nil
+        }
+        if let declared { expected = declared }
+    }
+
     /// The diagnostic at the call clang pointed at (`line`, `column` in `text`), or nil
     /// when no map operation starts there.
     func diagnostic(in text: String, line: Int, column: Int) -> Diagnostic? {

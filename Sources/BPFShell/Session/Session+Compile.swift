@@ -142,7 +142,8 @@ extension Session {
             }
             return diagnostic
         }
-        if let mismatch = MapArgumentMismatch(message.message),
+        if var mismatch = MapArgumentMismatch(message.message),
+           case _ = mismatch.useDeclaredName(map(named: mismatch.map)?.decl),
            var diagnostic = mismatch.diagnostic(in: cell.text, line: message.line, column: message.column) {
             diagnostic.cell = cellNumber
             return diagnostic

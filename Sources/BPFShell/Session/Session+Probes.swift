@@ -128,7 +128,7 @@ extension Session {
                 continue
             }
             if let problem = operation.problem(with: map.decl.kind) {
-                diagnostics.append(Diagnostic(.error, "\(use.operation)() cannot be used on '\(use.mapName)', a \(map.decl.kind.description) map",
+                diagnostics.append(Diagnostic(.error, "\(use.operation)() cannot be used on '\(use.mapName)', \(map.decl.kind.description.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(map.decl.kind.description) map",
                                               at: use.range, hints: [problem]))
             } else if let problem = operation.arityProblem(mapName: use.mapName, kind: map.decl.kind, arguments: use.argumentCount) {
                 diagnostics.append(Diagnostic(.error, "wrong number of arguments to \(use.operation)() for '\(use.mapName)'",

@@ -37,13 +37,22 @@ struct SaveCommand: ShellCommand {
 
     init(_ syntax: CommandSyntax) throws {
         try syntax.expectArguments(1...3, usage: Self.usage)
-        let flags = syntax.arguments.dropLast().map(\.text)
-        for flag in syntax.arguments.dropLast() where !["-f", "--all"].contains(flag.text) {
-            throw Diagnostic.error("unknown option '\(flag.text)'", at: flag.range, hint: "usage: \(Self.usage)")
+        let options = syntax.arguments.filter { $0.text.hasPrefix("-") }
+        let paths = syntax.arguments.filter { !$0.text.hasPrefix("-") }
+        for option in options where !["-f", "--all"].contains(option.text) {
+            throw Diagnostic.error("unknown option '\(option.text)'", at: option.range, hint: "usage: \(Self.usage)")
         }
-        force = flags.contains("-f")
-        includeFailures = flags.contains("--all")
-        path = syntax.arguments[syntax.arguments.count - 1]
+        // A file name is required, and only one: `save --all` must not write a file named "--all".
+        guard let file = paths.first else {
+            throw Diagnostic.error("save needs a file to write", at: syntax.argumentsRange, hint: "usage: \(Self.usage)")
+        }
+        if paths.count > 1 {
+            throw Diagnostic.error("save writes one file; '\(paths[1].text)' is a second one", at: paths[1].range,
+                                   hint: "usage: \(Self.usage)")
+        }
+        force = options.contains { $0.text == "-f" }
+        includeFailures = options.contains { $0.text == "--all" }
+        path = file
     }
 
     func execute(in session: Session, cell: Int) throws {
@@ -94,6 +103,14 @@ struct LoadCommand: ShellCommand {
             throw Diagnostic.error("cannot load '\(path.text)': \(reason)", at: path.range)
         } catch {
             throw Diagnostic.error("cannot load '\(path.text)': it is not a text script (binary or not UTF-8)", at: path.range)
+        }
+        // A file whose first command is no bpfsh command is not a script (/etc/shadow):
+        // say so without quoting its content back.
+        if case let .complete(commands) = CommandParser.parse(text), let first = commands.first,
+           CommandRegistry.command(named: first.name.text) == nil,
+           Suggestions.hint(for: first.name.text, in: CommandRegistry.names) == nil { // a typo ("mpa") is reported as one
+            throw Diagnostic.error("cannot load '\(path.text)': it is not a bpfsh script (line \(first.name.range.start.line) starts with no bpfsh command)",
+                                   at: path.range, hint: "a script holds commands such as map, probe, run and print, one per line")
         }
         guard ScriptRunner.run(text, in: session, sourceName: resolved, arguments: arguments) else {
             throw Diagnostic.error("'\(path.text)' stopped at its first error (above); what ran before it stays in the session",
