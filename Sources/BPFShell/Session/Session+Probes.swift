@@ -136,6 +136,13 @@ extension Session {
             }
         }
         let bytes = Array(body.text.utf8)
+        // A wrong count is reported once: by the map checks above when they saw it.
+        let reported = Set(diagnostics.compactMap { $0.range.map { "\($0.start.line):\($0.start.column)" } })
+        for problem in ArityCheck.problems(in: body.text) {
+            let range = BodyScanner.range(of: problem.offset, length: problem.length, in: bytes, block: body)
+            guard !reported.contains("\(range.start.line):\(range.start.column)") else { continue }
+            diagnostics.append(Diagnostic(.error, problem.message, at: range, hints: [problem.hint]))
+        }
         for problem in PrintCheck.problems(in: body.text) {
             diagnostics.append(Diagnostic(.error, problem.message,
                                           at: BodyScanner.range(of: problem.offset, length: problem.length, in: bytes, block: body),
