@@ -8,7 +8,7 @@ struct BPFSh: ParsableCommand {
         commandName: "bpfsh",
         abstract: "An interactive shell for Linux BPF tracing: probes in BPF C, maps that outlive them.",
         discussion: "With no script, bpfsh reads commands at a prompt (or from a pipe). Type 'help' inside.",
-        version: "0.2.0")
+        version: Notebook.bpfshVersion)
 
     @Option(name: .shortAndLong, help: "Run these commands (separated by ';' or newlines), then exit.")
     var execute: String?

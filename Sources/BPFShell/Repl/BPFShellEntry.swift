@@ -42,7 +42,10 @@ public enum BPFShellEntry {
         let ok = ScriptRunner.run(text, in: session, sourceName: path, arguments: arguments)
         var status = exitStatus(succeeded: ok)
         if let notebook {
-            let markdown = Notebook.markdown(session.history, title: "bpfsh: \((path as NSString).lastPathComponent)")
+            let title = "bpfsh: \((path as NSString).lastPathComponent)"
+            let markdown = notebook.hasSuffix(".ipynb") ? Notebook.ipynb(session.history, title: title)
+                : Notebook.markdown(session.history, title: title,
+                                    directory: URL(fileURLWithPath: notebook).standardizedFileURL.deletingLastPathComponent().path)
             do {
                 try Data(markdown.utf8).write(to: URL(fileURLWithPath: notebook), options: .atomic)
             } catch {

@@ -46,6 +46,9 @@ struct StackTests {
         shell.send("export oncpu \(folded)")
         let notebook = program.directory.appendingPathComponent("notebook.md").path
         shell.send("export \(notebook)")
+        let jupyter = program.directory.appendingPathComponent("notebook.ipynb").path
+        shell.send("help flame")
+        shell.send("export \(jupyter)")
         shell.send("set output json")
         shell.send("print oncpu folded")
         #expect(shell.finish() == 0, "\(shell.errors)")
@@ -64,6 +67,18 @@ struct StackTests {
         // The notebook shows the graph under its cell, linked next to it.
         let markdown = try String(contentsOfFile: notebook, encoding: .utf8)
         #expect(markdown.contains("![cpu.svg](cpu.svg)"), "\(markdown)")
+        #expect(!markdown.contains("help flame"), "lookup cells are left out of a hand-out")
+        #expect(markdown.contains("*recorded ") && markdown.contains("bpfsh \(Notebook.bpfshVersion)"))
+        // The Jupyter notebook is valid nbformat 4 (checked by nbformat itself) with the
+        // flame graph inline as SVG.
+        let validation = try TimedProcess.run("/usr/bin/python3", ["-c", """
+            import json, nbformat, sys
+            nb = nbformat.read(sys.argv[1], as_version=4)
+            nbformat.validate(nb)
+            svgs = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if 'image/svg+xml' in o.get('data', {})]
+            print('valid', len(nb.cells), 'svg', len(svgs))
+            """, jupyter], timeout: 60)
+        #expect(validation.output.contains("valid") && validation.output.contains("svg 1"), "\(validation.output)")
         let json = shell.output.split(separator: "\n").first { $0.hasPrefix("{\"type\":\"folded\"") }
         #expect(json?.contains("\"frames\":[\"flamedemo\"") == true, "\(json ?? "no folded object")")
         #expect(leaks.leftovers(of: shell).isEmpty)

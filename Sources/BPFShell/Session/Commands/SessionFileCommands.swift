@@ -123,20 +123,22 @@ struct LoadCommand: ShellCommand {
 /// `export MAP FILE.folded`: a stack-keyed map as folded stacks (flamegraph.pl, inferno, speedscope).
 struct ExportCommand: ShellCommand {
     static let name = "export"
-    static let summary = "write the session as a Markdown notebook (each command and what it printed), or a stack map as folded stacks"
-    static let usage = "export [-f] FILE.md | export [-f] MAP FILE.folded"
+    static let summary = "write the session as a notebook, Markdown (FILE.md) or Jupyter (FILE.ipynb), each command and what it printed (--all keeps help and history cells); or a stack map as folded stacks"
+    static let usage = "export [-f] [--all] FILE.md|FILE.ipynb | export [-f] MAP FILE.folded"
     static let example = "export /tmp/session.md"
     static let isRecorded = false
 
     let path: Token
     let map: Token?
     let force: Bool
+    let includeAll: Bool
 
     init(_ syntax: CommandSyntax) throws {
-        try syntax.expectArguments(1...3, usage: Self.usage)
+        try syntax.expectArguments(1...4, usage: Self.usage)
         var words = syntax.arguments
-        force = words.first?.text == "-f"
-        if force { words.removeFirst() }
+        force = words.contains { $0.text == "-f" }
+        includeAll = words.contains { $0.text == "--all" }
+        words.removeAll { $0.text == "-f" || $0.text == "--all" }
         if let option = words.first(where: { $0.text.hasPrefix("-") }) {
             throw Diagnostic.error("unknown option '\(option.text)'", at: option.range, hint: "usage: \(Self.usage)")
         }
@@ -159,7 +161,10 @@ struct ExportCommand: ShellCommand {
         }
         let directory = URL(fileURLWithPath: (path.text as NSString).expandingTildeInPath).standardizedFileURL
             .deletingLastPathComponent().path
-        try SessionFile.write(Notebook.markdown(session.history, title: "bpfsh session", directory: directory), to: path, force: force)
+        let notebook = path.text.hasSuffix(".ipynb")
+            ? Notebook.ipynb(session.history, title: "bpfsh session", includeAll: includeAll)
+            : Notebook.markdown(session.history, title: "bpfsh session", directory: directory, includeAll: includeAll)
+        try SessionFile.write(notebook, to: path, force: force)
         session.say("exported \(session.history.count) cells to \(path.text)")
     }
 }
