@@ -224,8 +224,10 @@ enum SessionFile {
     static func resolveScript(_ name: String) -> String {
         let path = (name as NSString).expandingTildeInPath
         if FileManager.default.fileExists(atPath: path) { return path }
+        // "bpf-snippets/x.bpfsh" (as help shows it) works from any directory.
+        let snippet = name.hasPrefix("bpf-snippets/") ? String(name.dropFirst("bpf-snippets/".count)) : name
         for directory in snippetDirectories() {
-            for candidate in [directory + "/" + name, directory + "/" + name + ".bpfsh"]
+            for candidate in [directory + "/" + snippet, directory + "/" + snippet + ".bpfsh"]
                 where FileManager.default.fileExists(atPath: candidate) {
                 return candidate
             }
