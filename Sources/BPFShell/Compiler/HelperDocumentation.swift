@@ -11,6 +11,9 @@ public struct BPFHelper: Equatable, Sendable {
 /// The helpers libbpf declares, read from its bpf_helper_defs.h: each is a comment
 /// (name, blank, description) followed by `static … (*NAME)(…) = (void *) ID;`.
 enum HelperDocumentation {
+    /// Every helper's name (read once, for completion).
+    static let names: [String] = load().helpers.map(\.name)
+
     static let headerPaths = ["/usr/include/bpf/bpf_helper_defs.h", "/usr/local/include/bpf/bpf_helper_defs.h"]
 
     static func load() -> (helpers: [BPFHelper], byName: [String: String]) {

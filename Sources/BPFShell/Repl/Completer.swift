@@ -14,6 +14,10 @@ protocol CompletionSource {
     func kernelFunctions() -> [String]
     func functionSymbols(inBinary path: String) -> [String]
     func usdtProbes(inBinary path: String) -> [String]
+    /// A tracepoint's `args->` fields (common_* left out).
+    func tracepointFields(category: String, event: String) -> [String]
+    /// The BPF helpers (bpf_…) libbpf declares.
+    var helperNames: [String] { get }
 }
 
 /// Decides what the word under the cursor can become, from the words before it.
@@ -54,14 +58,29 @@ struct Completer {
         let before = line.dropLast(current.count)
         let callee = String(before.dropLast().reversed().prefix { identifierCharacters.contains($0) }.reversed())
         let candidates: [String]
-        if before.last == "(", Builtin.mapOperationNames.contains(callee) {
+        if before.hasSuffix("args->") {
+            // The fields of the probe's tracepoint, when the spec is on this line.
+            candidates = tracepointOfLine(line).map { source.tracepointFields(category: $0.category, event: $0.event) } ?? []
+        } else if before.last == "(", Builtin.mapOperationNames.contains(callee) {
             candidates = source.mapNames
+        } else if current.hasPrefix("bpf_") {
+            candidates = source.helperNames.map { $0 + "(" }
         } else if !current.isEmpty, current.first.map({ !$0.isNumber }) ?? false {
             candidates = Builtin.names.map { $0 + "(" } + source.mapNames
         } else {
             candidates = []
         }
         return Completion(replacing: current.count, candidates: candidates.filter { $0.hasPrefix(current) }.sorted())
+    }
+
+    /// "probe [NAME] tracepoint:CAT:EVENT { …": the tracepoint a one-line probe is written for.
+    private func tracepointOfLine(_ line: String) -> (category: String, event: String)? {
+        guard let brace = line.firstIndex(of: "{") else { return nil }
+        for word in line[..<brace].split(separator: " ") {
+            let parts = word.split(separator: ":").map(String.init)
+            if parts.count == 3, ProbeKind.named(parts[0]) == .tracepoint { return (parts[1], parts[2]) }
+        }
+        return nil
     }
 
     private func candidates(current: String, before: [String]) -> [String] {

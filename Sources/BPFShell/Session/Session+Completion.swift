@@ -32,6 +32,12 @@ final class SessionCompletionSource: CompletionSource {
 
     func tracepointCategories() -> [String] { tracefs?.categories() ?? [] }
 
+    func tracepointFields(category: String, event: String) -> [String] {
+        (tracefs?.format(category: category, event: event)?.fields ?? []).map(\.name).filter { !$0.hasPrefix("common_") }
+    }
+
+    var helperNames: [String] { HelperDocumentation.names }
+
     func tracepointEvents(in category: String) -> [String] { tracefs?.events(in: category) ?? [] }
 
     func btfTracepoints() -> [String] {

@@ -12,6 +12,10 @@ import Testing
             category == "syscalls" ? ["sys_enter_openat", "sys_enter_read"] : ["sched_switch"]
         }
         func btfTracepoints() -> [String] { ["sched_switch", "sys_enter"] }
+        func tracepointFields(category: String, event: String) -> [String] {
+            event == "sys_enter_openat" ? ["dfd", "filename", "flags", "mode"] : []
+        }
+        var helperNames: [String] { ["bpf_get_current_task", "bpf_get_current_pid_tgid", "bpf_probe_read_user"] }
         func kernelFunctions() -> [String] { ["vfs_read", "vfs_write", "do_sys_openat2"] }
         func functionSymbols(inBinary path: String) -> [String] { path == "/bin/bash" ? ["readline", "main"] : [] }
         func usdtProbes(inBinary path: String) -> [String] { ["python:function__entry"] }
@@ -51,6 +55,17 @@ import Testing
         #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { count(").candidates == ["lat", "opens"])
         #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { count(op").candidates == ["opens"])
         #expect(completer.complete("probe tracepoint:syscalls:sys_enter_read { u32 x = 1").candidates.isEmpty)
+    }
+
+    /// In a one-line probe, args-> offers the tracepoint's fields and bpf_ the helpers;
+    /// never shell commands.
+    @Test func fieldsAndHelpersInsideABody() {
+        let fields = completer.complete("probe tracepoint:syscalls:sys_enter_openat { count(opens, str(args->fi")
+        #expect(fields.candidates == ["filename"])
+        #expect(completer.complete("probe tp:syscalls:sys_enter_openat { u32 f = args->").candidates == ["dfd", "filename", "flags", "mode"])
+        #expect(completer.complete("probe tracepoint:syscalls:sys_enter_openat { bpf_get_cur").candidates
+                == ["bpf_get_current_pid_tgid(", "bpf_get_current_task("])
+        #expect(!completer.complete("probe tracepoint:syscalls:sys_enter_openat { pri").candidates.contains("probes "))
     }
 
     @Test func builtinTableFeedsThePrelude() {
