@@ -128,4 +128,60 @@ struct InteractiveTests {
         #expect(second.waitFor("clear MAP | clear all"), "Ctrl-R found the earlier command:\n\(second.screen())")
         try second.line("quit")
     }
+
+    /// A lesson at a real terminal: Enter types the step on offer, `tutorial back`
+    /// re-offers the previous one, progress survives a restart, Tab completes args->.
+    @Test func tutorialNavigationAtATerminal() throws {
+        try requireTmux()
+        let lessons = try makeTemporaryDirectory(prefix: "bpfsh-lessons")
+        let state = try makeTemporaryDirectory(prefix: "bpfsh-lesson-state")
+        defer {
+            try? FileManager.default.removeItem(atPath: lessons)
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        try """
+        # lesson: Counting opens
+        # A first probe.
+        #
+        # A map first.
+        map tty_opens count<comm_t>
+        #> expect: map tty_opens
+        #
+        # Then the probe.
+        probe tracepoint:syscalls:sys_enter_openat { count(tty_opens, comm()); }
+        #> expect: attached
+        #
+        print tty_opens
+        """.write(toFile: lessons + "/01-opens.bpfsh", atomically: true, encoding: .utf8)
+        let environment = ["BPFSH_TUTORIAL": lessons, "XDG_STATE_HOME": state]
+        let tty = try TmuxDriver(dataHome: dataHome, extraEnvironment: environment)
+        #expect(tty.waitFor("[1]>"), "\(tty.screen())")
+        try tty.line("tutorial 1")
+        #expect(tty.waitFor("step 1 of 3"), "\(tty.screen())")
+        try tty.press("Enter")
+        #expect(tty.waitFor("✓ the output shows map tty_opens"), "\(tty.screen())")
+        #expect(tty.waitFor("step 2 of 3"), "\(tty.screen())")
+        try tty.line("tutorial back")
+        #expect(tty.waitFor("step 1 of 3", occurrences: 2), "\(tty.screen())")
+        try tty.line("tutorial next")
+        #expect(tty.waitFor("step 2 of 3", occurrences: 2), "\(tty.screen())")
+        // Typing the step oneself counts too; Tab completes the tracepoint's fields on the way.
+        try tty.type("probe tracepoint:syscalls:sys_enter_openat { u32 f = args->fla")
+        try tty.press("Tab")
+        usleep(200_000)
+        #expect(tty.lastLine.hasSuffix("args->flags"), "\(tty.screen())")
+        try tty.press("C-u")
+        try tty.line("probe tracepoint:syscalls:sys_enter_openat { count(tty_opens, comm()); }")
+        #expect(tty.waitFor("step 3 of 3"), "\(tty.screen())")
+        try tty.line("quit")
+        usleep(500_000)
+        // The next start remembers the lesson was left at step 3.
+        let again = try TmuxDriver(dataHome: dataHome, extraEnvironment: environment)
+        #expect(again.waitFor("[1]>"), "\(again.screen())")
+        try again.line("tutorial")
+        #expect(again.waitFor("…  1  Counting opens"), "\(again.screen())")
+        try again.line("tutorial 1")
+        #expect(again.waitFor("step 3 of 3"), "\(again.screen())")
+        try again.line("quit")
+    }
 }
