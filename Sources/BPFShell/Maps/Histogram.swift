@@ -49,3 +49,19 @@ public struct Histogram: Equatable, Sendable {
         return Histogram(scale: .linear(min: min, max: max, step: step), buckets: buckets)
     }
 }
+
+extension Histogram {
+    /// The same log2 histogram with values divided by `divisor` (nanoseconds shown in
+    /// microseconds): each bucket's count moves to the log2 bucket of its scaled lower
+    /// bound, as if the probe had divided before counting.
+    func rebucketed(dividingBy divisor: Double) -> Histogram {
+        guard scale == .log2, divisor > 1 else { return self }
+        var slots: [Int: UInt64] = [:]
+        for bucket in buckets where bucket.count > 0 {
+            let scaled = UInt64(Double(max(bucket.low ?? 0, 0)) / divisor)
+            let slot = scaled < 2 ? 0 : 63 - scaled.leadingZeroBitCount
+            slots[slot, default: 0] += bucket.count
+        }
+        return .log2(slots: slots)
+    }
+}

@@ -153,6 +153,15 @@ public struct TextRenderer {
     }
 
     public func renderHistogram(_ histogram: Histogram, unit: DisplayUnit?) -> String {
+        // A log2 histogram of nanoseconds shown in us/ms/s is bucketed again in that unit
+        // ("0 -> 1", "2 -> 3" us, as bcc prints it), not labelled "0.00 -> 0.01".
+        if let unit, unit != .ns, histogram.scale == .log2 {
+            return renderHistogram(histogram.rebucketed(dividingBy: unit.divisor), unit: nil, title: unit.header)
+        }
+        return renderHistogram(histogram, unit: unit, title: unit?.header ?? "value")
+    }
+
+    private func renderHistogram(_ histogram: Histogram, unit: DisplayUnit?, title: String) -> String {
         let divisor = unit?.divisor ?? 1
         func label(_ value: Int64?) -> String {
             guard let value else { return "" }
@@ -164,7 +173,6 @@ public struct TextRenderer {
         let width = max(10, (lows + highs).map(\.count).max() ?? 0)
         let maxCount = histogram.buckets.map(\.count).max() ?? 0
         let countWidth = max(8, String(maxCount).count)
-        let title = unit?.header ?? "value"
         var out = String(repeating: " ", count: max(0, width - title.count + 1)) + title
             + String(repeating: " ", count: width + 4) + " : "
             + "count".padding(toLength: countWidth, withPad: " ", startingAt: 0) + " distribution\n"

@@ -85,10 +85,15 @@ import Testing
         #expect(histograms[0].histogram.total == 4)
     }
 
-    @Test func unitsScaleBucketBounds() {
-        let text = TextRenderer().renderHistogram(.log2(slots: [10: 1]), unit: .us)
+    /// Nanoseconds shown in microseconds are bucketed in microseconds: 1024 ns is in
+    /// "0 -> 1", 2^20 ns (1048 us) in "1024 -> 2047"; no "0.00 -> 0.01" labels.
+    @Test func unitsRebucketInTheDisplayedUnit() {
+        let text = TextRenderer().renderHistogram(.log2(slots: [10: 1, 20: 2]), unit: .us)
         #expect(text.contains("usecs"))
-        #expect(text.contains("1.02 -> 2.05"))
+        #expect(text.contains("0 -> 1  ") && text.contains("1024 -> 2047"), "\(text)")
+        #expect(!text.contains("."), "whole numbers only: \(text)")
+        let rows = text.split(separator: "\n").dropFirst()
+        #expect(rows.first?.contains(": 1 ") == true && rows.last?.contains(": 2 ") == true, "\(text)")
     }
 }
 
