@@ -19,12 +19,14 @@ let package = Package(
                        providers: [.apt(["libelf-dev"])]),
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", pkgConfig: "liblzma",
                        providers: [.apt(["liblzma-dev"])]),
         // libstdc++ for __cxa_demangle (C++ frames named as written); the Swift runtime uses it already.
         .target(name: "CShim", dependencies: ["CLibBPF", "CLibEdit"], path: "Sources/CShim",
                 linkerSettings: [.linkedLibrary("stdc++")]),
-        .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CLZMA", "CShim"],
+        .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CLZMA", "CZMQ", "CLibCrypto", "CShim"],
                 path: "Sources/BPFShell"),
         .executableTarget(name: "bpfsh", dependencies: [
             "BPFShell",

@@ -43,6 +43,10 @@ struct BPFSh: ParsableCommand {
 
     mutating func run() throws {
         BPFShellEntry.installProcessHandlers()
+        // `bpfsh jupyter …`: the notebook kernel (a script named "jupyter" still runs as one).
+        if script == "jupyter", !FileManager.default.fileExists(atPath: "jupyter") {
+            throw ExitCode(JupyterEntry.run(scriptArguments))
+        }
         let environment = ProcessInfo.processInfo.environment
         let useColor = !noColor && environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
         func makeSession(_ sourceName: String) -> Session {

@@ -228,6 +228,16 @@ struct HelpCommand: ShellCommand {
 
     static let topics = ["maps", "errors", "helpers", "builtins"] + ProbeKind.allCases.map(\.rawValue)
 
+    /// What `help WORD` says about a command, a built-in or a probe kind (nil for others):
+    /// the notebook kernel's inspector shows it too.
+    static func text(for word: String) -> String? {
+        if let command = CommandRegistry.command(named: word) {
+            return "\(command.usage)\n  \(command.summary)\n  example: \(command.example)"
+        }
+        if let builtin = Builtin.named(word) { return describe(builtin) }
+        return ProbeKindGuide.named(word)?.text
+    }
+
     /// The BPF helpers the running kernel lets a probe kind call, each with its first line
     /// of documentation (libbpf's bpf_helper_defs.h), found by asking the kernel.
     private func showHelpers(_ session: Session) throws {

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import BPFShell
+
+/// bpfsh as a Jupyter kernel, driven by real clients from Debian's packages: nbclient
+/// executes a notebook (maps outlive cells, print() lines stream, an error cell is
+/// followed by a working one), jupyter_client interrupts a long `run` and shuts down.
+@Suite(.serialized, .needsBPF)
+struct JupyterKernelTests {
+    static let python = "/usr/bin/python3"
+
+    @Test func notebookRunsWithMapsThatOutliveCells() throws {
+        try Capabilities.requireBPF()
+        let hasClients = try TimedProcess.run(Self.python, ["-c", "import nbclient, jupyter_client, nbformat"], timeout: 30)
+        try #require(hasClients.status == 0, "python3-nbclient and python3-jupyter-client are needed (make test installs them)")
+        let program = try TestProgram("jupyterload", source: """
+        #include <unistd.h>
+        int main(void) { int s = 0; for (int i = 0; i < 25; i++) s += getppid(); return s == 0; }
+        """)
+        defer { program.remove() }
+        let prefix = try makeTemporaryDirectory(prefix: "bpfsh-jupyter")
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        let install = try TimedProcess.run(ShellProcess.binaryPath, ["jupyter", "install", "--prefix", prefix], timeout: 30)
+        #expect(install.status == 0, "\(install.output)")
+        let leaks = LeakCheck()
+        let script = """
+        import json, subprocess, sys, threading, time, nbformat
+        from nbclient import NotebookClient
+        from jupyter_client import KernelManager
+        workload = sys.argv[1]
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "bpfsh", "display_name": "bpfsh", "language": "bpfsh"}
+        cells = ["map calls count<comm_t>",
+                 "probe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) count(calls, comm()); }",
+                 "probe said tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) print(\\"%s says hello\\\\n\\", comm()); }",
+                 "run 4s",
+                 "print calls",
+                 "probe tracepoint:syscalls:sys_enter_nosuch { }",
+                 "drop said\\nprint calls"]
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        client = NotebookClient(nb, timeout=120, kernel_name="bpfsh", allow_errors=True)
+        def on_cell(cell, cell_index, **kwargs):
+            if cell_index == 3:
+                threading.Timer(1.0, lambda: subprocess.run([workload])).start()
+        client.on_cell_execute = on_cell
+        client.execute()
+        nbformat.validate(nb)
+        result = {"cells": [[o.get("output_type"), o.get("text") or o.get("evalue") or ""] for c in nb.cells for o in c.outputs],
+                  "counts": [c.execution_count for c in nb.cells]}
+        # A long run interrupted: the reply comes within 2 s and the map keeps its data.
+        km = KernelManager(kernel_name="bpfsh")
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        kc.execute_interactive("map kept count")
+        kc.execute_interactive("probe tracepoint:syscalls:sys_enter_getppid { count(kept); }")
+        msg_id = kc.execute("run 60s")
+        time.sleep(1.5)
+        started = time.time()
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        result["interrupt_seconds"] = time.time() - started
+        texts = []
+        kc.execute_interactive("print kept", output_hook=lambda m: texts.append(m["content"].get("text", "")))
+        result["after_interrupt"] = "".join(texts)
+        complete = kc.is_complete("probe tracepoint:syscalls:sys_enter_getppid {")
+        result["is_complete"] = kc.get_shell_msg(timeout=30)["content"]["status"]
+        kc.complete("probe tracepoint:syscalls:sys_enter_getp", 40)
+        result["completions"] = kc.get_shell_msg(timeout=30)["content"]["matches"]
+        km.shutdown_kernel(now=False)
+        print(json.dumps(result))
+        """
+        let harness = prefix + "/harness.py"
+        try script.write(toFile: harness, atomically: true, encoding: .utf8)
+        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", Self.python, harness, program.path],
+                                       timeout: 240)
+        #expect(run.status == 0, "\(run.output.suffix(3000))")
+        let json = run.output.split(separator: "\n").last.map(String.init) ?? ""
+        let result = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let outputs = (result["cells"] as? [[String]]) ?? []
+        let text = outputs.map { $0.joined(separator: " ") }.joined(separator: "\n")
+        #expect(text.contains("jupyterload says hello"), "a print() line streams into the run's cell:\n\(text)")
+        #expect(text.contains("jupyterload     25") || text.contains("jupyterload  25"), "the count, in a later cell:\n\(text)")
+        #expect(outputs.contains { $0[0] == "error" && $0[1].contains("no tracepoint 'sys_enter_nosuch'") }, "\(text)")
+        // The cell after the error works, and the map kept its count.
+        #expect(text.components(separatedBy: "jupyterload").count >= 3, "\(text)")
+        #expect((result["counts"] as? [Int]) == [1, 2, 3, 4, 5, 6, 7], "\(result["counts"] ?? "none")")
+        #expect(((result["interrupt_seconds"] as? Double) ?? 99) < 2, "\(result)")
+        #expect((result["after_interrupt"] as? String)?.contains("kept: ") == true, "\(result)")
+        #expect(result["is_complete"] as? String == "incomplete")
+        #expect((result["completions"] as? [String])?.contains { $0.contains("sys_enter_getppid") } == true, "\(result)")
+        #expect(leaks.leftovers(waiting: 30).isEmpty, "shutdown leaves no BPF object")
+    }
+
+    /// Messages are signed with HMAC-SHA256 of the connection key; a tampered one is refused.
+    @Test func signaturesAreCheckedAndTamperingRefused() throws {
+        let signer = MessageSigner(key: Array("secret".utf8))
+        let frames = JupyterMessage.frames(type: "kernel_info_request", content: [:], parent: nil, identities: [Array("id".utf8)],
+                                           session: "s", signer: signer)
+        #expect(try JupyterMessage.decode(frames, signer: signer).type == "kernel_info_request")
+        var tampered = frames
+        tampered[tampered.count - 1] = Array("{\"code\":\"quit\"}".utf8)
+        #expect(throws: JupyterMessage.DecodeError.badSignature) { try JupyterMessage.decode(tampered, signer: signer) }
+        let otherKey = MessageSigner(key: Array("other".utf8))
+        #expect(throws: JupyterMessage.DecodeError.badSignature) { try JupyterMessage.decode(frames, signer: otherKey) }
+        #expect(throws: JupyterMessage.DecodeError.noDelimiter) { try JupyterMessage.decode([[1, 2, 3]], signer: signer) }
+        // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
+        #expect(MessageSigner(key: Array("Jefe".utf8)).signature([Array("what do ya want for nothing?".utf8)])
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+}
