@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libbpf-dev libelf-dev libedit-dev zlib1g-dev liblzma-dev libc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps mounts build release run test unit bench fuzz clean
+.PHONY: all deps mounts build release run test unit bench fuzz jupyter clean
 
 all: build
 
@@ -59,6 +59,13 @@ fuzz: deps
 	mkdir -p .build/fuzz-corpus
 	Fuzz/.build/release/bpfsh-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=.build/fuzz-crash- .build/fuzz-corpus Tests/Cases/fuzz Tests/Cases/errors sessions bpf-snippets
+
+# Jupyter from Debian's packages and bpfsh's kernelspec (for this user): then
+# `jupyter notebook` (or nbclient) offers a "bpfsh" kernel.
+jupyter: release
+	@dpkg-query -W -f='$${Status}' jupyter-notebook 2>/dev/null | grep -q "ok installed" || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jupyter-notebook >/dev/null; }
+	"$$(swift build $(RELEASE_FLAGS) --show-bin-path $(SWIFT_BUILD_FLAGS))/bpfsh" jupyter install --user
 
 # The benchmark (bench/README.md): BENCH_* variables pass through, e.g. BENCH_SKIP=print.
 bench: release

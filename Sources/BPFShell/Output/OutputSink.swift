@@ -96,6 +96,10 @@ final class Presenter {
     private var transcript = ""
     private var omittedBytes = 0
 
+    /// Shows an item richly instead of as text (the notebook kernel's maps as tables
+    /// and charts); returns false to leave it to the text path.
+    var richDisplay: ((OutputItem, _ plainText: String) -> Bool)?
+
     init(sink: OutputSink, useColor: Bool) {
         self.sink = sink
         terminal = TextRenderer(useColor: useColor)
@@ -104,6 +108,10 @@ final class Presenter {
     func show(_ item: OutputItem) {
         let plainText = plain.render(item)
         keep(plainText.text)
+        if let richDisplay, !plainText.isError {
+            sink.flush() // what streamed before it stays before it
+            if richDisplay(item, plainText.text) { return }
+        }
         switch format {
         case .text:
             let shown = terminal.useColor ? terminal.render(item) : plainText

@@ -33,19 +33,23 @@ struct JupyterKernelTests {
         cells = ["map calls count<comm_t>",
                  "probe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) count(calls, comm()); }",
                  "probe said tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) print(\\"%s says hello\\\\n\\", comm()); }",
+                 "map lat hist\\nprobe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) hist(lat, 1000); }",
                  "run 4s",
-                 "print calls",
+                 "print calls\\nprint lat",
                  "probe tracepoint:syscalls:sys_enter_nosuch { }",
                  "drop said\\nprint calls"]
         nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
         client = NotebookClient(nb, timeout=120, kernel_name="bpfsh", allow_errors=True)
         def on_cell(cell, cell_index, **kwargs):
-            if cell_index == 3:
+            if cell_index == 4:
                 threading.Timer(1.0, lambda: subprocess.run([workload])).start()
         client.on_cell_execute = on_cell
         client.execute()
         nbformat.validate(nb)
-        result = {"cells": [[o.get("output_type"), o.get("text") or o.get("evalue") or ""] for c in nb.cells for o in c.outputs],
+        def text(o):
+            data = o.get("data", {})
+            return o.get("text") or o.get("evalue") or " ".join(k + "=" + (v if isinstance(v, str) else json.dumps(v)) for k, v in data.items())
+        result = {"cells": [[o.get("output_type"), text(o)] for c in nb.cells for o in c.outputs],
                   "counts": [c.execution_count for c in nb.cells]}
         # A long run interrupted: the reply comes within 2 s and the map keeps its data.
         km = KernelManager(kernel_name="bpfsh")
@@ -62,7 +66,7 @@ struct JupyterKernelTests {
         reply = kc.get_shell_msg(timeout=30)
         result["interrupt_seconds"] = time.time() - started
         texts = []
-        kc.execute_interactive("print kept", output_hook=lambda m: texts.append(m["content"].get("text", "")))
+        kc.execute_interactive("print kept", output_hook=lambda m: texts.append(m["content"].get("text") or m["content"].get("data", {}).get("text/plain", "")))
         result["after_interrupt"] = "".join(texts)
         complete = kc.is_complete("probe tracepoint:syscalls:sys_enter_getppid {")
         result["is_complete"] = kc.get_shell_msg(timeout=30)["content"]["status"]
@@ -82,10 +86,13 @@ struct JupyterKernelTests {
         let text = outputs.map { $0.joined(separator: " ") }.joined(separator: "\n")
         #expect(text.contains("jupyterload says hello"), "a print() line streams into the run's cell:\n\(text)")
         #expect(text.contains("jupyterload     25") || text.contains("jupyterload  25"), "the count, in a later cell:\n\(text)")
+        // Maps display as tables and histograms as charts, with their text and JSON forms.
+        #expect(outputs.contains { $0[0] == "display_data" && $0[1].contains("text/html=<table>") && $0[1].contains("<td>25</td>") }, "\(text)")
+        #expect(outputs.contains { $0[0] == "display_data" && $0[1].contains("image/svg+xml=<svg") && $0[1].contains("application/json=") }, "\(text)")
         #expect(outputs.contains { $0[0] == "error" && $0[1].contains("no tracepoint 'sys_enter_nosuch'") }, "\(text)")
         // The cell after the error works, and the map kept its count.
         #expect(text.components(separatedBy: "jupyterload").count >= 3, "\(text)")
-        #expect((result["counts"] as? [Int]) == [1, 2, 3, 4, 5, 6, 7], "\(result["counts"] ?? "none")")
+        #expect((result["counts"] as? [Int]) == [1, 2, 3, 4, 5, 6, 7, 8], "\(result["counts"] ?? "none")")
         #expect(((result["interrupt_seconds"] as? Double) ?? 99) < 2, "\(result)")
         #expect((result["after_interrupt"] as? String)?.contains("kept: ") == true, "\(result)")
         #expect(result["is_complete"] as? String == "incomplete")

@@ -38,6 +38,11 @@ public final class JupyterKernel {
         heartbeat = try ZMQSocket(context: context, type: ZMQ_REP, address: connection.address(connection.hbPort))
         session = Session(configuration: .init(sourceName: "cell"), output: output)
         output.publish = { [unowned self] name, text in publishStream(name, text) }
+        session.presenter.richDisplay = { [unowned self] item, text in
+            guard let parent = output.parent, let data = RichMapDisplay.bundle(for: item, plainText: text) else { return false }
+            publish("display_data", ["data": data, "metadata": [String: Any](), "transient": [String: Any]()], parent: parent)
+            return true
+        }
         session.warmUp()
     }
 
