@@ -57,18 +57,23 @@ public struct JSONRenderer {
 
     /// `{"type":"map",…}` for tables, `{"type":"hist",…}` per histogram (one per key).
     public func render(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> String {
+        objects(contents, name: name, unit: unit).map(line).joined()
+    }
+
+    /// The JSON objects of a map's contents (one per histogram of a hist<K>).
+    func objects(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> [JSONValue] {
         switch contents {
         case let .table(table):
             let rows = table.rows.map { row -> JSONValue in
                 .object([("key", json(row.key)), ("value", json(row.value))])
             }
-            return line(.object([("type", .string("map")), ("name", .string(name)), ("rows", .array(rows))]))
+            return [.object([("type", .string("map")), ("name", .string(name)), ("rows", .array(rows))])]
         case let .scalar(value):
-            return line(.object([("type", .string("scalar")), ("name", .string(name)), ("value", json(value))]))
+            return [.object([("type", .string("scalar")), ("name", .string(name)), ("value", json(value))])]
         case let .histogram(histogram):
-            return line(histogramObject(histogram, name: name, key: nil, unit: unit))
+            return [histogramObject(histogram, name: name, key: nil, unit: unit)]
         case let .keyedHistograms(histograms):
-            return histograms.map { line(histogramObject($0.histogram, name: name, key: $0.key, unit: unit)) }.joined()
+            return histograms.map { histogramObject($0.histogram, name: name, key: $0.key, unit: unit) }
         }
     }
 

@@ -1,29 +1,26 @@
-import Foundation
-
 /// A map as the notebook kernel shows it: an HTML table (keys and values), or an SVG
 /// bar chart per histogram, next to the text and JSON forms.
 enum RichMapDisplay {
-    /// MIME type → content for a `print` of a map; nil for items that stay text.
-    static func bundle(for item: OutputItem, plainText: String) -> [String: Any]? {
+    /// MIME type → content for a `print` of a map; nil for items that stay text. Built as
+    /// JSONValue: a 1,000-row map is encoded once, not serialized and parsed back.
+    static func bundle(for item: OutputItem, plainText: String) -> JSONValue? {
         guard case let .map(name, contents, unit) = item else { return nil }
-        var data: [String: Any] = ["text/plain": plainText]
-        if let object = try? JSONSerialization.jsonObject(with: Data(JSONRenderer().render(contents, name: name, unit: unit)
-            .split(separator: "\n").first.map { Data($0.utf8) } ?? Data())) {
-            data["application/json"] = object
-        }
+        var data: [(String, JSONValue)] = [("text/plain", .string(plainText))]
+        let objects = JSONRenderer().objects(contents, name: name, unit: unit)
+        data.append(("application/json", objects.count == 1 ? objects[0] : .array(objects)))
         switch contents {
         case let .table(table):
-            data["text/html"] = html(table, name: name)
+            data.append(("text/html", .string(html(table, name: name))))
         case let .histogram(histogram):
-            data["image/svg+xml"] = svg(histogram, title: name, unit: unit)
+            data.append(("image/svg+xml", .string(svg(histogram, title: name, unit: unit))))
         case let .keyedHistograms(histograms):
-            data["text/html"] = histograms.map { keyed in
+            data.append(("text/html", .string(histograms.map { keyed in
                 "<p><b>\(escape(name))[\(escape(keyed.key.description))]</b></p>" + svg(keyed.histogram, title: "\(name)[\(keyed.key)]", unit: unit)
-            }.joined()
+            }.joined())))
         case .scalar:
             break
         }
-        return data
+        return .object(data)
     }
 
     static func html(_ table: MapContents.Table, name: String) -> String {

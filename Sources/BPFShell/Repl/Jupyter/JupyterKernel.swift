@@ -40,7 +40,9 @@ public final class JupyterKernel {
         output.publish = { [unowned self] name, text in publishStream(name, text) }
         session.presenter.richDisplay = { [unowned self] item, text in
             guard let parent = output.parent, let data = RichMapDisplay.bundle(for: item, plainText: text) else { return false }
-            publish("display_data", ["data": data, "metadata": [String: Any](), "transient": [String: Any]()], parent: parent)
+            let content = JSONValue.object([("data", data), ("metadata", .object([])), ("transient", .object([]))])
+            iopub.send(JupyterMessage.frames(type: "display_data", encodedContent: Array(content.encoded.utf8), parent: parent,
+                                             identities: [Array("display_data".utf8)], session: sessionID, signer: signer))
             return true
         }
         session.warmUp()

@@ -82,13 +82,20 @@ struct JupyterMessage {
     /// A reply or broadcast to `parent`, signed.
     static func frames(type: String, content: [String: Any], parent: JupyterMessage?, identities: [[UInt8]],
                        session: String, signer: MessageSigner) -> [[UInt8]] {
+        let encoded = Array((try? JSONSerialization.data(withJSONObject: content, options: [.sortedKeys])) ?? Data("{}".utf8))
+        return frames(type: type, encodedContent: encoded, parent: parent, identities: identities, session: session, signer: signer)
+    }
+
+    /// The same with content already encoded as JSON.
+    static func frames(type: String, encodedContent: [UInt8], parent: JupyterMessage?, identities: [[UInt8]],
+                       session: String, signer: MessageSigner) -> [[UInt8]] {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let header: [String: Any] = ["msg_id": UUID().uuidString, "session": session, "username": "bpfsh",
                                      "date": formatter.string(from: Date()), "msg_type": type, "version": "5.3"]
-        let parts = [header, parent?.header ?? [:], [String: Any](), content].map { object -> [UInt8] in
+        let parts = [header, parent?.header ?? [:], [String: Any]()].map { object -> [UInt8] in
             Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
-        }
+        } + [encodedContent]
         return identities + [delimiter, Array(signer.signature(parts).utf8)] + parts
     }
 }
