@@ -117,6 +117,7 @@ struct BenchRun {
         var symbols: SymbolizeBench.Figures?
         var bigMap: TopOfBigMapBench.Figures?
         var manyProbes: ManyProbesQuitBench.Figures?
+        var jupyter: JupyterBench.Figures?
     }
 
     /// bpfsh alone on large inputs: the flame graph, symbolization, a big map, many probes.
@@ -124,6 +125,10 @@ struct BenchRun {
         let settings = bench.settings
         if !settings.skips(.flame) {
             figures.flame = FlameBench(bench: bench).measure()
+        }
+        if !settings.skips(.jupyter) {
+            log.say("jupyter: kernel start and print m round trips from jupyter_client")
+            figures.jupyter = JupyterBench(bench: bench).measure()
         }
         if !settings.skips(.symbols) {
             log.say("symbols: \(SymbolizeBench.processes) processes x \(SymbolizeBench.stacksPerProcess) user stacks")

@@ -9,6 +9,8 @@ enum BenchPart: String, CaseIterable {
     case symbols
     /// Top 20 of a 1,000,000-key map; quit, drop and SIGTERM with many probes.
     case scale
+    /// bpfsh as a Jupyter kernel, from a jupyter_client.
+    case jupyter
 }
 
 /// Every knob of a run, resolved from flags, then `BENCH_*` environment variables,

@@ -5,7 +5,20 @@ import Foundation
 /// map, leaving a session with many probes.
 extension ReportBuilder {
     func largeInputRows() -> [ResultRow] {
-        flameRows() + symbolRows() + scaleRows()
+        flameRows() + symbolRows() + scaleRows() + jupyterRows()
+    }
+
+    private func jupyterRows() -> [ResultRow] {
+        guard isChecked(.jupyter) else { return [] }
+        let jupyter = figures.jupyter
+        return [
+            ResultRow(measure: "jupyter kernel start ms", key: "jupyter_ready_ms",
+                      bpfsh: Figure(jupyter?.readyMs), reference: .word("-"), bpftrace: .word("-"),
+                      target: .atMost(300, unit: "ms (start to kernel_info_reply)")),
+            ResultRow(measure: "jupyter print 1k map ms", key: "jupyter_print_ms",
+                      bpfsh: Figure(jupyter?.printMs), reference: .word("-"), bpftrace: .word("-"),
+                      target: .atMost(20, unit: "ms (execute_request to reply, median)")),
+        ]
     }
 
     private func isChecked(_ part: BenchPart) -> Bool { bench.hasBPFsh && !settings.skips(part) }
