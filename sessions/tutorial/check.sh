@@ -88,7 +88,7 @@ play() { # lesson.bpfsh → 0 when every expectation held
     local steps; steps=$(ls "$work/steps" | sort -n)
     for n in $steps; do
         step=$work/steps/$n
-        cmd=$(head -1 "$step/cmd")
+        IFS= read -r cmd <"$step/cmd"   # builtins only: a cat or head here would show up in the lessons' maps
         if [ -f "$step/setup" ]; then
             while IFS= read -r s; do
                 timeout 60 sh -c "$s" >>"$work/setup.log" 2>&1 || { echo "  ✗ step $n setup failed: $s"; failed=1; }
@@ -100,7 +100,7 @@ play() { # lesson.bpfsh → 0 when every expectation held
             while IFS= read -r w; do sh -c "$w" >/dev/null 2>&1 & wl_pids="$wl_pids $!"; done <"$step/workload"
         fi
         marker="@@tutorial-step-$n-done@@"
-        { cat "$step/cmd"; echo "echo $marker"; } >&3
+        printf '%s\necho %s\n' "$(<"$step/cmd")" "$marker" >&3
         deadline=$(( $(date +%s) + STEP_TIMEOUT ))
         if ! wait_marker "$marker" "$deadline"; then
             echo "  ✗ step $n ($cmd): no end of output within ${STEP_TIMEOUT}s (or bpfsh exited)"
@@ -135,7 +135,9 @@ play() { # lesson.bpfsh → 0 when every expectation held
     fi
     echo quit >&3; exec 3>&-
     wait "$bpfsh_pid"; local rc=$?; bpfsh_pid=
-    [ "$rc" = 0 ] || [ "$failed" = 1 ] || { echo "  ✗ bpfsh exited with status $rc"; failed=1; }
+    # Exit status 1 says a command failed: expected in a lesson with an expect-error step.
+    local allowed=0; ls "$work"/steps/*/expect-error >/dev/null 2>&1 && allowed=1
+    [ "$rc" = 0 ] || { [ "$rc" = 1 ] && [ "$allowed" = 1 ]; } || [ "$failed" = 1 ] || { echo "  ✗ bpfsh exited with status $rc"; failed=1; }
     # Nothing may stay loaded (other bpfsh sessions on the machine may come and go: wait for them).
     local left=0 i
     for i in $(seq 1 50); do
