@@ -8,7 +8,8 @@
 # commands start in the background (sh -c) as the command is sent; the step's output (stdout and
 # stderr) is what bpfsh printed until a marker echoed after the command; every `#> expect: TEXT`
 # must be in it, with no error; a step with `#> expect-error: TEXT` must fail with TEXT in its
-# output. A lesson must end with no probe attached, and once the session has quit no bpfsh_
+# output. (The markers are bpfsh `echo` commands: in a checked session, `history` and `save`
+# show them too; the tutorial engine has none.) A lesson must end with no probe attached, and once the session has quit no bpfsh_
 # program may stay loaded in the kernel.
 #
 # Environment: BPFSH (the bpfsh binary; default: bpfsh on PATH, else .build/release/bpfsh),
