@@ -234,7 +234,8 @@ public final class Session {
         writtenFiles = []
         // Commands run by this one (load, every) keep their own entries and transcripts.
         history[index].output = presenter.takeTranscript()
-        if tutorialStep { tutorialStepRan(succeeded: ok, output: history[index].output) }
+        // A step's output includes what the commands it ran printed (load keeps their own entries).
+        if tutorialStep { tutorialStepRan(succeeded: ok, output: history[index...].map(\.output).joined()) }
         return ok
     }
 
