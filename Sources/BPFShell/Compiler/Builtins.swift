@@ -167,7 +167,7 @@ public struct Builtin: Sendable {
                 helpers: ["#define bpfsh_max2(a, b) ({ __auto_type ___x = (a); __auto_type ___y = (b); ___x > ___y ? ___x : ___y; })"]),
         Builtin(name: "print", signature: "print(fmt, ...)", returns: "",
                 summary: "format in the kernel (bpf_snprintf) and stream to the shell; up to 12 values; str_t and comm_t print with %s",
-                example: "print(\"%s opens %s\\n\", comm().str, args->filename);", role: .output, macro: nil),
+                example: "print(\"%s opens %s\\n\", comm(), str(args->filename));", role: .output, macro: nil),
     ]
 
     public static let names: [String] = all.map(\.name)

@@ -28,6 +28,8 @@ public struct PrintCheck {
     enum KnownType {
         case text(String)
         case number(String)
+        /// A key type the shell names (probe_t, ksym_t, usym_t): the kernel cannot print it.
+        case keyOnly(String)
 
         init?(_ argument: String) {
             let trimmed = argument.trimmingCharacters(in: .whitespaces)
@@ -40,6 +42,7 @@ public struct PrintCheck {
             case "str_t", "comm_t", "const char *": self = .text("\(builtin.name)() (\(builtin.returns))")
             case "kstack_t", "ustack_t": self = .text("\(builtin.name)() (its frames go under the line)")
             case "u32", "u64", "int": self = .number("\(builtin.name)() (\(builtin.returns))")
+            case "probe_t", "ksym_t", "usym_t": self = .keyOnly("\(builtin.name)() (\(builtin.returns))")
             default: return nil
             }
         }
@@ -71,6 +74,12 @@ public struct PrintCheck {
         }
         for (conversion, value) in zip(conversions, values) {
             guard let known = KnownType(value.text) else { continue }
+            if case let .keyOnly(what) = known {
+                problems.append(Problem(message: "\(what) cannot be printed by print(): the kernel holds only its number",
+                                        hint: "count it in a map instead (count(m, \(value.text))); print MAP shows it by name",
+                                        offset: value.offset, length: value.text.count))
+                continue
+            }
             switch (conversion.kind, known) {
             case (.integer, .text(let what)), (.character, .text(let what)):
                 problems.append(Problem(message: "'\(conversion.text)' formats a number, but \(what) is text",

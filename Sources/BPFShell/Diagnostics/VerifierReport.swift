@@ -52,11 +52,14 @@ public struct VerifierReport: Equatable, Sendable {
     static func nullRegister(complaint: String, lines: [String]) -> String? {
         guard complaint.hasSuffix("invalid mem access 'scalar'"), let register = complaint.split(separator: " ").first,
               register.hasPrefix("R") else { return nil }
-        let states = lines.dropLast().reversed().prefix(4)
-        let isZero = states.contains { line in
-            line.split(separator: " ").contains { $0 == "\(register)=0" || $0 == "\(register)_w=0" }
+        // The register's latest state decides: 0 then means NULL; anything else (a user
+        // pointer held as a number) is not a NULL dereference.
+        for line in lines.dropLast().reversed() {
+            guard let state = line.split(separator: " ").first(where: { $0.hasPrefix("\(register)=") || $0.hasPrefix("\(register)_w=") })
+            else { continue }
+            return state == "\(register)=0" || state == "\(register)_w=0" ? String(register) : nil
         }
-        return isZero ? String(register) : nil
+        return nil
     }
 
     static func isStateLine(_ line: String) -> Bool {

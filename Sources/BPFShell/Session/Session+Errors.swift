@@ -73,8 +73,9 @@ extension Session {
         }
         if let instruction = report.instruction { diagnostic.details.append("at instruction: \(instruction)") }
         if report.message.contains("invalid mem access 'scalar'"), !report.isNullDereference, points.contains(where: \.readsUserMemory) {
-            diagnostic.hints.append("a user-space pointer (a syscall argument, a uprobe's argument) is dereferenced: "
-                                    + "read a string with str(p), anything else with bpf_probe_read_user(&v, sizeof(v), p)")
+            diagnostic.hints.append("a pointer the verifier cannot check is dereferenced: a user-space one (a syscall argument, "
+                                    + "a uprobe's argument) is read with str(p) or bpf_probe_read_user(&v, sizeof(v), p); a kernel one "
+                                    + "(task->real_parent) with BPF_CORE_READ(task, real_parent, tgid)")
         } else if let explanation = report.explanation {
             diagnostic.hints.append(explanation)
         }

@@ -9,6 +9,10 @@ extension Session {
                              at: decl.nameRange,
                              hints: ["empty it with 'clear \(decl.name)', or choose another name"])
         }
+        if probes.contains(where: { $0.name == decl.name }) {
+            throw Diagnostic.error("'\(decl.name)' is already a probe's name; a map needs another", at: decl.nameRange,
+                                   hint: "drop and show take either a probe or a map by name")
+        }
         guard nextMapID < Prelude.counterSlots - Prelude.firstMapErrorSlot else {
             throw Diagnostic.error("this session has declared too many maps", at: decl.nameRange)
         }

@@ -65,6 +65,11 @@ extension Session {
         guard nextProbeNumber < Prelude.firstMapErrorSlot - Prelude.firstProbeSlot else {
             throw Diagnostic.error("this session has created too many probes; start a new session", at: range)
         }
+        // `drop NAME`, `show NAME` would not know which one was meant.
+        if let requestedName, map(named: requestedName) != nil {
+            throw Diagnostic.error("'\(requestedName)' is already a map's name; a probe needs another", at: nameRange,
+                                   hint: "for example: probe \(requestedName)_probe …")
+        }
         let built = try compileProbe(name: requestedName, nameRange: nameRange, specs: specs, body: body)
         let kind = built.points.first?.kind
         let number = nextProbeNumber
