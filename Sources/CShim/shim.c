@@ -6,6 +6,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <linux/perf_event.h>
@@ -216,4 +217,23 @@ int bpfsh_fork_release_holder(void)
     close(ends[0]);
     /* ends[1] stays open on purpose until bpfsh exits (close-on-exec for its children). */
     return pid;
+}
+
+int bpfsh_spawn_tied(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* The child: only async-signal-safe calls until execve. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); /* the parent died before the line above */
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0)
+        dup2(null, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    execve(path, argv, envp);
+    _exit(127);
 }

@@ -72,11 +72,27 @@ public struct CacheDirectory {
         }
     }
 
-    /// A scratch directory for one session's compiles (mkdtemp: 0700, unique).
+    /// A scratch directory for one session's compiles (mkdtemp: 0700, unique). Those of
+    /// sessions that died without cleaning up (SIGKILL) are removed first.
     static func scratch() throws -> URL {
+        removeScratchOfDeadSessions()
         guard let made = makeTemporaryDirectory(prefix: "bpfsh-\(getpid())-") else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: FileManager.default.temporaryDirectory.path])
         }
         return URL(fileURLWithPath: made)
+    }
+
+    /// `bpfsh-PID-XXXXXX` folders of our own whose process no longer exists.
+    static func removeScratchOfDeadSessions() {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("bpfsh-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 3, parts[2].count == 6, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
+            let path = temporary + "/" + name
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 }

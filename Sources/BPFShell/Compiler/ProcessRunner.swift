@@ -1,8 +1,10 @@
+import CShim
 import Foundation
 
 /// Runs a tool (clang) to completion and collects what it printed.
-/// posix_spawn and waitpid directly: Foundation's Process waits on a run loop that
-/// wakes every 50 ms on Linux, which alone would double a probe's compile time.
+/// A tied child and waitpid directly: Foundation's Process waits on a run loop that
+/// wakes every 50 ms on Linux, which alone would double a probe's compile time; and the
+/// kernel kills the child if the session is killed (a compile never outlives it).
 struct ProcessRunner {
     struct Outcome {
         var status: Int32
@@ -30,21 +32,15 @@ struct ProcessRunner {
             close(outPipe[0]); close(outPipe[1])
             throw SpawnError(executable: executable, code: errno)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let pid = bpfsh_spawn_tied(executable, argv, environ, outPipe[1], errPipe[1])
+        let spawnError = errno
         close(outPipe[1])
         close(errPipe[1])
-        guard spawned == 0 else {
+        guard pid > 0 else {
             close(outPipe[0]); close(errPipe[0])
-            throw SpawnError(executable: executable, code: spawned)
+            throw SpawnError(executable: executable, code: spawnError)
         }
         // Read both pipes as data arrives: a full pipe would block the child forever.
         var output = Data(), errors = Data()

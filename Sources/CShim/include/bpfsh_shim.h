@@ -72,3 +72,9 @@ char *bpfsh_demangle(const char *name);
 // holder after bpfsh has quit. The child only calls async-signal-safe functions.
 // Returns the holder's pid, or -1.
 int bpfsh_fork_release_holder(void);
+
+// Starts PATH with ARGV (stdin /dev/null, stdout/stderr to the given descriptors) as a
+// child that the kernel kills when the calling thread's process dies (PR_SET_PDEATHSIG):
+// a compile never outlives a SIGKILLed session. The caller must wait for it on the same
+// thread (the signal follows the thread that forked). Returns the pid, or -1 with errno.
+int bpfsh_spawn_tied(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd);

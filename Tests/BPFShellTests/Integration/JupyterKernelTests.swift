@@ -8,6 +8,8 @@ import Testing
 @Suite(.serialized, .needsBPF)
 struct JupyterKernelTests {
     static let python = "/usr/bin/python3"
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func notebookRunsWithMapsThatOutliveCells() throws {
         try Capabilities.requireBPF()
@@ -28,20 +30,10 @@ struct JupyterKernelTests {
         from nbclient import NotebookClient
         from jupyter_client import KernelManager
         workload = sys.argv[1]
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "bpfsh", "display_name": "bpfsh", "language": "bpfsh"}
-        cells = ["map calls count<comm_t>",
-                 "probe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) count(calls, comm()); }",
-                 "probe said tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) print(\\"%s says hello\\\\n\\", comm()); }",
-                 "map lat hist\\nprobe tracepoint:syscalls:sys_enter_getppid { if (streq(comm(), \\"jupyterload\\")) hist(lat, 1000); }",
-                 "run 4s",
-                 "print calls\\nprint lat",
-                 "probe tracepoint:syscalls:sys_enter_nosuch { }",
-                 "drop said\\nprint calls"]
-        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nb = nbformat.read(sys.argv[2], as_version=4)
         client = NotebookClient(nb, timeout=120, kernel_name="bpfsh", allow_errors=True)
         def on_cell(cell, cell_index, **kwargs):
-            if cell_index == 4:
+            if cell.source.startswith("run "):
                 threading.Timer(1.0, lambda: subprocess.run([workload])).start()
         client.on_cell_execute = on_cell
         client.execute()
@@ -49,8 +41,8 @@ struct JupyterKernelTests {
         def text(o):
             data = o.get("data", {})
             return o.get("text") or o.get("evalue") or " ".join(k + "=" + (v if isinstance(v, str) else json.dumps(v)) for k, v in data.items())
-        result = {"cells": [[o.get("output_type"), text(o)] for c in nb.cells for o in c.outputs],
-                  "counts": [c.execution_count for c in nb.cells]}
+        result = {"cells": [[o.get("output_type"), text(o)] for c in nb.cells if c.cell_type == "code" for o in c.outputs],
+                  "counts": [c.execution_count for c in nb.cells if c.cell_type == "code"]}
         # A long run interrupted: the reply comes within 2 s and the map keeps its data.
         km = KernelManager(kernel_name="bpfsh")
         km.start_kernel()
@@ -77,7 +69,8 @@ struct JupyterKernelTests {
         """
         let harness = prefix + "/harness.py"
         try script.write(toFile: harness, atomically: true, encoding: .utf8)
-        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", Self.python, harness, program.path],
+        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", Self.python, harness, program.path,
+                                        Self.root.appendingPathComponent("sessions/notebook.ipynb").path],
                                        timeout: 240)
         #expect(run.status == 0, "\(run.output.suffix(3000))")
         let json = run.output.split(separator: "\n").last.map(String.init) ?? ""
@@ -92,7 +85,10 @@ struct JupyterKernelTests {
         #expect(outputs.contains { $0[0] == "error" && $0[1].contains("no tracepoint 'sys_enter_nosuch'") }, "\(text)")
         // The cell after the error works, and the map kept its count.
         #expect(text.components(separatedBy: "jupyterload").count >= 3, "\(text)")
-        #expect((result["counts"] as? [Int]) == [1, 2, 3, 4, 5, 6, 7, 8], "\(result["counts"] ?? "none")")
+        #expect((result["counts"] as? [Int]) == [1, 2, 3, 4, 5, 6, 7, 8, 9], "\(result["counts"] ?? "none")")
+        // The flame graph of the last cell is shown inline.
+        #expect(outputs.contains { $0[0] == "display_data" && $0[1].contains("image/svg+xml=") && $0[1].contains("Flame Graph: ks") },
+                "\(text.suffix(500))")
         #expect(((result["interrupt_seconds"] as? Double) ?? 99) < 2, "\(result)")
         #expect((result["after_interrupt"] as? String)?.contains("kept: ") == true, "\(result)")
         #expect(result["is_complete"] as? String == "incomplete")

@@ -12,6 +12,7 @@ struct FuzzReplayTests {
     static let inputs: [String] = ["Tests/Cases/fuzz", "Tests/Cases/errors", "sessions", "bpf-snippets"].flatMap { folder in
         ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? [])
             .sorted().map { "\(folder)/\($0)" }
+            .filter { (try? root.appendingPathComponent($0).resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
     }
 
     @Test func corpusIsThere() {

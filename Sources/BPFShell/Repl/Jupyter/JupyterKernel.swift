@@ -123,8 +123,15 @@ public final class JupyterKernel {
         publish("execute_input", ["code": code, "execution_count": executionCount], parent: message)
         output.begin(parent: message)
         _ = Signals.takeInterrupt()
+        let firstEntry = session.history.count
         let succeeded = session.execute(code)
         session.flush()
+        // A flame graph the cell wrote is shown inline (the file stays for a browser).
+        for file in session.history[firstEntry...].flatMap(\.files) where file.kind == .svg {
+            guard let svg = try? String(contentsOfFile: file.path, encoding: .utf8) else { continue }
+            publish("display_data", ["data": ["image/svg+xml": svg, "text/plain": file.path], "metadata": [String: Any](),
+                                     "transient": [String: Any]()], parent: message)
+        }
         let errors = output.end()
         if succeeded, !errors.isEmpty {
             // Warnings of a cell that worked (a full map, lost records) show as stderr.
