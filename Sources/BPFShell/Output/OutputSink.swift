@@ -107,7 +107,9 @@ final class Presenter {
 
     func show(_ item: OutputItem) {
         let plainText = plain.render(item)
-        keep(plainText.text)
+        // Warnings and errors are kept past the cap: a flood of print() lines must not hide
+        // the warning that records were lost.
+        keep(plainText.text, always: plainText.isError)
         if let richDisplay, !plainText.isError {
             sink.flush() // what streamed before it stays before it
             if richDisplay(item, plainText.text) { return }
@@ -162,8 +164,8 @@ final class Presenter {
 
     func flush() { sink.flush() }
 
-    private func keep(_ text: String) {
-        if transcript.utf8.count < Self.transcriptLimit {
+    private func keep(_ text: String, always: Bool = false) {
+        if always || transcript.utf8.count < Self.transcriptLimit {
             transcript += text
         } else {
             omittedBytes += text.utf8.count

@@ -228,6 +228,9 @@ public final class Session {
             ok = false
             reportError(error, cell: cell)
         }
+        // A step's workload may outlast its command: what it caused (lost records) belongs
+        // to the step, so wait for it and drain once more before the step is judged.
+        if tutorialStep, let player = tutorial { player.awaitWorkloads() }
         drainEvents()
         history[index].succeeded = ok
         history[index].files = writtenFiles

@@ -52,7 +52,7 @@ struct TutorialTests {
                                      timeout: 300)
         shell.send("tutorial \(number)")
         for step in 1...lesson.steps.count {
-            #expect(shell.waitForOutput("step \(step) of \(lesson.steps.count)", timeout: 90), "lesson \(number) stopped before step \(step):\n\(shell.output.suffix(3000))\n\(shell.errors.suffix(2000))")
+            #expect(shell.waitForOutput("step \(step) of \(lesson.steps.count)", timeout: 60), "lesson \(number) stopped before step \(step):\n\(shell.output.suffix(3000))\n\(shell.errors.suffix(2000))")
             shell.send("")
         }
         #expect(shell.waitForOutput("lesson \(number) complete", timeout: 120), "\(shell.output.suffix(3000))\n\(shell.errors.suffix(2000))")

@@ -54,11 +54,16 @@ final class TutorialPlayer {
         return problems
     }
 
-    /// After the step's command ran: waits for the workload, checks the output, explains,
-    /// and moves to the next step. Returns the lines to show.
-    func finish(succeeded: Bool, output: String) -> (lines: [String], passed: Bool) {
+    /// Waits (bounded) for the step's background workload to end.
+    func awaitWorkloads() {
         for process in workloads { ShellRunner.wait(process, timeout: 30) }
         workloads = []
+    }
+
+    /// After the step's command ran: checks the output, explains, and moves to the next
+    /// step. Returns the lines to show.
+    func finish(succeeded: Bool, output: String) -> (lines: [String], passed: Bool) {
+        awaitWorkloads()
         guard let step = currentStep else { return ([], true) }
         var lines: [String] = []
         var passed = true
