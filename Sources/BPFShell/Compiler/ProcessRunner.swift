@@ -1,4 +1,3 @@
-import CShim
 import Foundation
 
 /// Runs a tool (clang) to completion and collects what it printed.
@@ -32,15 +31,15 @@ struct ProcessRunner {
             close(outPipe[0]); close(outPipe[1])
             throw SpawnError(executable: executable, code: errno)
         }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let pid = bpfsh_spawn_tied(executable, argv, environ, outPipe[1], errPipe[1])
-        let spawnError = errno
+        let spawned = Result { try TiedChild.spawn(executable, arguments, stdout: outPipe[1], stderr: errPipe[1]) }
         close(outPipe[1])
         close(errPipe[1])
-        guard pid > 0 else {
+        let pid: pid_t
+        switch spawned {
+        case let .success(child): pid = child
+        case let .failure(error):
             close(outPipe[0]); close(errPipe[0])
-            throw SpawnError(executable: executable, code: spawnError)
+            throw SpawnError(executable: executable, code: (error as? POSIXError)?.code.rawValue ?? EIO)
         }
         // Read both pipes as data arrives: a full pipe would block the child forever.
         var output = Data(), errors = Data()

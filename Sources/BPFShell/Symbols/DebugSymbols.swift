@@ -19,9 +19,7 @@ struct DebugSymbols {
            let mini = ELFFile(bytes: bytes) {
             merged.add(mini.functionSymbols())
         }
-        return ELFSymbolTable(symbols: SymbolTable(merged.symbols), segments: file.loadSegments().map {
-            ELFSymbolTable.Segment(fileOffset: $0.fileOffset, address: $0.address, size: $0.size)
-        })
+        return file.symbolTable(with: merged.symbols)
     }
 
     /// The separate debug file: by build id first (exact by construction), then by debuglink.

@@ -106,7 +106,12 @@ public final class ELFFile {
     /// Function symbols with their addresses, sorted, and the loadable segments that
     /// map file offsets to those addresses (for symbolizing user stacks).
     public func symbolTable() -> ELFSymbolTable {
-        ELFSymbolTable(symbols: SymbolTable(functionSymbols()), segments: loadSegments().map {
+        symbolTable(with: functionSymbols())
+    }
+
+    /// `symbols` (this file's, or its debug files') placed by this file's load segments.
+    func symbolTable(with symbols: [SymbolTable.Symbol]) -> ELFSymbolTable {
+        ELFSymbolTable(symbols: SymbolTable(symbols), segments: loadSegments().map {
             ELFSymbolTable.Segment(fileOffset: $0.fileOffset, address: $0.address, size: $0.size)
         })
     }

@@ -237,14 +237,20 @@ enum SessionFile {
 
     /// Where snippets live: $BPFSH_SNIPPETS, next to the binary's checkout, or installed.
     static func snippetDirectories() -> [String] {
+        bundledDirectories(environment: "BPFSH_SNIPPETS", checkoutPath: "bpf-snippets", installed: "/usr/local/share/bpfsh/bpf-snippets")
+    }
+
+    /// A folder that ships with bpfsh: named by an environment variable, found in the
+    /// checkout the binary was built in (up to five levels above it), or installed.
+    static func bundledDirectories(environment variable: String, checkoutPath: String, installed: String) -> [String] {
         var directories: [String] = []
-        if let explicit = ProcessInfo.processInfo.environment["BPFSH_SNIPPETS"] { directories.append(explicit) }
+        if let explicit = ProcessInfo.processInfo.environment[variable] { directories.append(explicit) }
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<5 {
-            directories.append(url.appendingPathComponent("bpf-snippets").path)
+            directories.append(url.appendingPathComponent(checkoutPath).path)
             url = url.deletingLastPathComponent()
         }
-        directories.append("/usr/local/share/bpfsh/bpf-snippets")
+        directories.append(installed)
         return directories.filter { FileManager.default.fileExists(atPath: $0) }
     }
 }

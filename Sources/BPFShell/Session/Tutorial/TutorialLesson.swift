@@ -113,15 +113,8 @@ struct TutorialLesson: Equatable {
 /// binary's checkout, or installed).
 enum TutorialLibrary {
     static func directories() -> [String] {
-        var directories: [String] = []
-        if let explicit = ProcessInfo.processInfo.environment["BPFSH_TUTORIAL"] { directories.append(explicit) }
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            directories.append(url.appendingPathComponent("sessions/tutorial").path)
-            url = url.deletingLastPathComponent()
-        }
-        directories.append("/usr/local/share/bpfsh/tutorial")
-        return directories.filter { FileManager.default.fileExists(atPath: $0) }
+        SessionFile.bundledDirectories(environment: "BPFSH_TUTORIAL", checkoutPath: "sessions/tutorial",
+                                       installed: "/usr/local/share/bpfsh/tutorial")
     }
 
     /// Lesson files NN-slug.bpfsh in order, from the first directory that has any.
