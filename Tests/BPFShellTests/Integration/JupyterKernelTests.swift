@@ -65,16 +65,20 @@ struct JupyterKernelTests {
         kc.complete("probe tracepoint:syscalls:sys_enter_getp", 40)
         result["completions"] = kc.get_shell_msg(timeout=30)["content"]["matches"]
         km.shutdown_kernel(now=False)
-        print(json.dumps(result))
+        with open(sys.argv[3], "w") as out:
+            json.dump(result, out)
         """
         let harness = prefix + "/harness.py"
+        // The result goes to a file: Python and Jupyter may print warnings on stderr after it.
+        let resultPath = prefix + "/result.json"
         try script.write(toFile: harness, atomically: true, encoding: .utf8)
-        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", Self.python, harness, program.path,
-                                        Self.root.appendingPathComponent("sessions/notebook.ipynb").path],
+        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", "JUPYTER_PLATFORM_DIRS=1", Self.python, harness, program.path,
+                                        Self.root.appendingPathComponent("sessions/notebook.ipynb").path, resultPath],
                                        timeout: 240)
         #expect(run.status == 0, "\(run.output.suffix(3000))")
-        let json = run.output.split(separator: "\n").last.map(String.init) ?? ""
-        let result = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let json = FileManager.default.contents(atPath: resultPath) ?? Data()
+        let result = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
+        try #require(!result.isEmpty, "the harness wrote no result; it printed:\n\(run.output.suffix(3000))")
         let outputs = (result["cells"] as? [[String]]) ?? []
         let text = outputs.map { $0.joined(separator: " ") }.joined(separator: "\n")
         #expect(text.contains("jupyterload says hello"), "a print() line streams into the run's cell:\n\(text)")
