@@ -1,7 +1,7 @@
 # bpfsh: `make run` and `make test` set up a fresh Debian 12 machine (as root) and go.
 SHELL := /bin/bash
 DEBIAN_PACKAGES := libbpf-dev libelf-dev libedit-dev zlib1g-dev liblzma-dev libc6-dbg xz-utils binutils chromium python3-nbformat python3-jupyter-client python3-nbclient libzmq3-dev libssl-dev clang-19 pkg-config bpftool bpftrace \
-                   systemtap-sdt-dev tmux gcc make
+                   systemtap-sdt-dev tmux gcc make curl prometheus ansible-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 

@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
@@ -28,8 +29,17 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("stdc++")]),
         .target(name: "BPFShell", dependencies: ["CLibBPF", "CLibElf", "CLibEdit", "CLZMA", "CZMQ", "CLibCrypto", "CShim"],
                 path: "Sources/BPFShell"),
-        .executableTarget(name: "bpfsh", dependencies: [
+        // The metrics endpoint's HTTP server (SwiftNIO), kept out of BPFShell so the core
+        // (and the fuzzer, which builds every module it links instrumented) carries no network stack.
+        .target(name: "MetricsHTTP", dependencies: [
             "BPFShell",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Sources/MetricsHTTP"),
+        .executableTarget(name: "bpfsh", dependencies: [
+            "BPFShell", "MetricsHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/bpfsh"),
         // Child processes with deadlines (posix_spawn, waitpid): the benchmark and the tests.
@@ -40,7 +50,7 @@ let package = Package(
             "ProcessKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/bpfsh-bench"),
-        .testTarget(name: "BPFShellTests", dependencies: ["BPFShell", "ProcessKit"], path: "Tests/BPFShellTests",
+        .testTarget(name: "BPFShellTests", dependencies: ["BPFShell", "MetricsHTTP", "ProcessKit"], path: "Tests/BPFShellTests",
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFShell
 import Foundation
+import MetricsHTTP
 
 @main
 struct BPFSh: ParsableCommand {
@@ -23,6 +24,10 @@ struct BPFSh: ParsableCommand {
                                valueName: "OUT.md"))
     var notebook: String?
 
+    @Option(help: ArgumentHelp("Serve every session map at http://ADDR:PORT/metrics while bpfsh runs (PORT alone: 127.0.0.1; :PORT: every interface).",
+                               valueName: "[ADDR:]PORT"))
+    var metrics: String?
+
     @Flag(help: "Never colour the output (NO_COLOR is honoured too).")
     var noColor = false
 
@@ -43,6 +48,7 @@ struct BPFSh: ParsableCommand {
 
     mutating func run() throws {
         BPFShellEntry.installProcessHandlers()
+        MetricsEndpoint.server = NIOMetricsServer()
         // `bpfsh jupyter …`: the notebook kernel (a script named "jupyter" still runs as one).
         if script == "jupyter", !FileManager.default.fileExists(atPath: "jupyter") {
             throw ExitCode(JupyterEntry.run(scriptArguments))
@@ -56,18 +62,29 @@ struct BPFSh: ParsableCommand {
             session.warmUp()
             return session
         }
+        /// `--metrics`: the endpoint starts before the first command; if it cannot, nothing runs.
+        func serveMetrics(_ session: Session) throws {
+            guard let metrics else { return }
+            if !session.execute("serve metrics " + metrics, sourceName: "--metrics") {
+                session.close()
+                throw ExitCode(BPFShellEntry.exitStatus(succeeded: false))
+            }
+        }
         if let execute {
             let session = makeSession("-e")
+            try serveMetrics(session)
             let ok = session.execute(execute)
             session.close()
             throw ExitCode(BPFShellEntry.exitStatus(succeeded: ok))
         }
         if let script {
             let session = makeSession(script)
+            try serveMetrics(session)
             let status = BPFShellEntry.runScript(script, arguments: scriptArguments, in: session, notebook: notebook)
             throw ExitCode(status)
         }
         let session = makeSession("input")
+        try serveMetrics(session)
         throw ExitCode(BPFShellEntry.runInteractive(session))
     }
 }

@@ -307,6 +307,16 @@ public final class KernelMap {
         return foldPerCPU(value).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
     }
 
+    /// A second owner of the same kernel map (its own fd, the same fold): it keeps
+    /// reading after this one is closed, and the map lives until both are.
+    public func duplicate() throws(KernelError) -> KernelMap {
+        let copy = dup(fd)
+        guard copy >= 0 else { throw KernelError(.readMap, subject: "'\(name)'", errno: Foundation.errno) }
+        let twin = try KernelMap(adopting: copy, name: name)
+        twin.fold = fold
+        return twin
+    }
+
     public func close() {
         guard !isClosed else { return }
         isClosed = true

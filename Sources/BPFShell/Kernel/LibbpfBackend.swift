@@ -315,13 +315,16 @@ public final class LibbpfBackend: TracingBackend {
     }
 
     public func stackAddresses(id: Int32) -> [UInt64]? {
-        guard let stacks = channel?.stacks else { return nil }
-        let key = withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { Array($0) }
-        guard let bytes = stacks.lookup(key) else { return nil }
-        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
-            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
-        }
-        return Array(addresses.prefix { $0 != 0 })
+        channel?.stacks?.stackAddresses(id: id)
+    }
+
+    public func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader {
+        try DuplicateMapReader(duplicating: own(map).kernelMap)
+    }
+
+    public func concurrentChannelReader() throws(KernelError) -> (any ConcurrentChannelReader)? {
+        guard let channel else { return nil }
+        return try DuplicateChannelReader(counters: channel.counters, stacks: channel.stacks)
     }
 
     /// The kernel is asked helper by helper (a tiny program calling it is loaded).

@@ -63,6 +63,9 @@ public final class PlanningBackend: TracingBackend {
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     public func stampEvents(_ enabled: Bool) {}
     public func stackAddresses(id: Int32) -> [UInt64]? { nil }
+    /// A plan's maps hold nothing: a reader of one reads no entries.
+    public func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader { EmptyMapReader() }
+    public func concurrentChannelReader() throws(KernelError) -> (any ConcurrentChannelReader)? { nil }
     public func stackProcessIDs() -> [UInt32] { [] }
     public var recordsProcesses: Bool { false }
     /// A dry run asks no kernel: every helper is listed.
@@ -92,4 +95,9 @@ final class PlannedMap: MapHandle {
 final class PlannedProbe: ProbeHandle {
     /// Planned probes are compiled and checked, never attached.
     var isAttached: Bool { false }
+}
+
+/// The reader of a planned map, which never holds an entry.
+final class EmptyMapReader: ConcurrentMapReader {
+    func entries() throws(KernelError) -> [RawEntry] { [] }
 }

@@ -72,8 +72,29 @@ public protocol TracingBackend: AnyObject {
     /// programs whose load shows whether BTF-attached kinds work.
     func features(trials: [FeatureTrial]) -> [FeatureFinding]
 
+    /// A reader of the map for another thread (the metrics endpoint). It holds the map
+    /// by its own reference, so a scrape that races `release` still reads, and the kernel
+    /// frees the map when the reader goes too.
+    func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader
+    /// The session's counters and stacks for another thread (nil before the first map).
+    func concurrentChannelReader() throws(KernelError) -> (any ConcurrentChannelReader)?
+
     /// Releases every link, program and map, links first and all at once.
     func close()
+}
+
+/// Reads one session map from any thread; every call is a fresh read of the kernel's.
+public protocol ConcurrentMapReader: AnyObject, Sendable {
+    func entries() throws(KernelError) -> [RawEntry]
+}
+
+/// Reads the session-wide counters and the stack map from any thread.
+public protocol ConcurrentChannelReader: AnyObject, Sendable {
+    var lostEvents: UInt64 { get }
+    func failedUpdates(mapID: Int) -> UInt64
+    /// Whether it reads the stack map (made when a probe first takes a stack).
+    var readsStacks: Bool { get }
+    func stackAddresses(id: Int32) -> [UInt64]?
 }
 
 /// Receives one print() record (its text is valid during the call only).

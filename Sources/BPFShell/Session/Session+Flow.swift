@@ -25,6 +25,8 @@ extension Session {
             presenter.flush()
             if now >= nextReport {
                 reportRuntimeProblems()
+                // Processes announced since: scrapes can name their stacks.
+                publishMetrics()
                 nextReport = now + 1_000_000_000
             }
         }

@@ -113,6 +113,8 @@ public final class Session {
     /// The lesson being played (`tutorial N`), if any.
     var tutorial: TutorialPlayer?
     private var reportedLost: UInt64 = 0
+    /// The metrics endpoint (`serve metrics`), while it runs.
+    var metricsService: MetricsService?
 
     /// `backend` defaults to the running kernel through libbpf.
     public init(configuration: Configuration = Configuration(), output: OutputSink, backend: (any TracingBackend)? = nil) {
@@ -239,6 +241,7 @@ public final class Session {
         history[index].output = presenter.takeTranscript()
         // A step's output includes what the commands it ran printed (load keeps their own entries).
         if tutorialStep { tutorialStepRan(succeeded: ok, output: history[index...].map(\.output).joined()) }
+        publishMetrics()
         return ok
     }
 
@@ -342,6 +345,7 @@ public final class Session {
     func drainEventsBuffered() -> [OutputItem]? {
         let consumed = backend.drainEvents()
         snapshotStackProcesses()
+        publishMetrics()
         let problems = collectRuntimeProblems()
         return consumed > 0 || !problems.isEmpty ? problems : nil
     }
@@ -352,6 +356,7 @@ public final class Session {
         backend.drainEvents()
         snapshotStackProcesses()
         reportRuntimeProblems()
+        publishMetrics()
     }
 
     func reportRuntimeProblems() {
@@ -384,6 +389,7 @@ public final class Session {
         guard !isClosed else { return }
         isClosed = true
         runtimeLoader.settle()
+        stopMetrics()
         probes.removeAll()
         maps.removeAll()
         backend.close()

@@ -3,11 +3,13 @@ import Foundation
 /// Kernel symbols from /proc/kallsyms: names for kprobes on functions BTF does not
 /// describe, and addresses for symbolizing kernel stacks (root sees real addresses).
 final class KernelSymbols {
-    nonisolated(unsafe) private static var cachedNames: Set<String>?
+    /// Read once, on first use (a static let is initialised once, whichever thread asks).
+    private static let allFunctionNames: Set<String> = readFunctionNames()
     private(set) lazy var table: SymbolTable = Self.loadSymbols()
 
-    static func functionNames() -> Set<String> {
-        if let cachedNames { return cachedNames }
+    static func functionNames() -> Set<String> { allFunctionNames }
+
+    private static func readFunctionNames() -> Set<String> {
         var names = Set<String>()
         for line in (KernelFile.read("/proc/kallsyms") ?? "").split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 3)
@@ -15,7 +17,6 @@ final class KernelSymbols {
             guard fields.count >= 3, fields[1] == "T" || fields[1] == "t", !fields[2].hasPrefix("__pfx_") else { continue }
             names.insert(String(fields[2].split(separator: "\t").first ?? fields[2]))
         }
-        cachedNames = names
         return names
     }
 

@@ -79,6 +79,10 @@ final class FakeBackend: TracingBackend {
     func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     func stampEvents(_ enabled: Bool) {}
     func stackAddresses(id: Int32) -> [UInt64]? { nil }
+    func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader {
+        FakeMapReader(map: map as? FakeMap)
+    }
+    func concurrentChannelReader() throws(KernelError) -> (any ConcurrentChannelReader)? { nil }
     func stackProcessIDs() -> [UInt32] { [] }
     var recordsProcesses: Bool { false }
     func helpers(allowedAt kind: ProbeKind, among helpers: [BPFHelper]) -> [BPFHelper] { helpers }
@@ -115,4 +119,11 @@ final class FakeProbe: ProbeHandle {
     }
 
     var isAttached: Bool { !points.isEmpty }
+}
+
+/// Reads a fake map's entries as they are at each read (tests read from one thread at a time).
+final class FakeMapReader: ConcurrentMapReader, @unchecked Sendable {
+    private weak var map: FakeMap?
+    init(map: FakeMap?) { self.map = map }
+    func entries() throws(KernelError) -> [RawEntry] { map?.entries ?? [] }
 }

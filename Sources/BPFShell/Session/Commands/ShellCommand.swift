@@ -26,7 +26,7 @@ enum CommandRegistry {
         CCommand.self, MapCommand.self, ProbeCommand.self, RunCommand.self, PrintCommand.self, ClearCommand.self,
         ProbesCommand.self, MapsCommand.self, ShowCommand.self, DetachCommand.self, AttachCommand.self,
         DropCommand.self, EveryCommand.self, EchoCommand.self, TimeCommand.self, SetCommand.self, HistoryCommand.self, SaveCommand.self, LoadCommand.self,
-        ExportCommand.self, FlameCommand.self, ListCommand.self, TutorialCommand.self, InfoCommand.self, FeaturesCommand.self, HelpCommand.self, QuitCommand.self,
+        ExportCommand.self, FlameCommand.self, ServeCommand.self, ListCommand.self, TutorialCommand.self, InfoCommand.self, FeaturesCommand.self, HelpCommand.self, QuitCommand.self,
     ]
 
     static var names: [String] { all.flatMap { [$0.name] + $0.aliases } }
