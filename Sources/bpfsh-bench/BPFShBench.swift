@@ -31,7 +31,7 @@ struct BPFShBench: ParsableCommand {
     @Option(help: "Rounds per per-event measurement (env BENCH_REPS, 3).")
     var rounds: Int?
 
-    @Option(help: "Parts to skip, space or comma separated: bpftrace bpfsh perevent startup print flame symbols scale jupyter (env BENCH_SKIP).")
+    @Option(help: "Parts to skip, space or comma separated: bpftrace bpfsh perevent startup print flame symbols scale jupyter metrics (env BENCH_SKIP).")
     var skip: String?
 
     @Option(help: "print() steady rates in events/s, ascending (env BENCH_PRINT_RATES).")

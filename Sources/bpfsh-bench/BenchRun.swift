@@ -118,6 +118,7 @@ struct BenchRun {
         var bigMap: TopOfBigMapBench.Figures?
         var manyProbes: ManyProbesQuitBench.Figures?
         var jupyter: JupyterBench.Figures?
+        var metrics: MetricsBench.Figures?
     }
 
     /// bpfsh alone on large inputs: the flame graph, symbolization, a big map, many probes.
@@ -129,6 +130,10 @@ struct BenchRun {
         if !settings.skips(.jupyter) {
             log.say("jupyter: kernel start and print m round trips from jupyter_client")
             figures.jupyter = JupyterBench(bench: bench).measure()
+        }
+        if !settings.skips(.metrics) {
+            log.say("metrics: scrapes of a \(MetricsBench.keys)-key counter and a histogram, one by one and 100 at once")
+            figures.metrics = MetricsBench(bench: bench).measure()
         }
         if !settings.skips(.symbols) {
             log.say("symbols: \(SymbolizeBench.processes) processes x \(SymbolizeBench.stacksPerProcess) user stacks")

@@ -11,6 +11,8 @@ enum BenchPart: String, CaseIterable {
     case scale
     /// bpfsh as a Jupyter kernel, from a jupyter_client.
     case jupyter
+    /// The metrics endpoint scraped by curl (one at a time, and 100 at once).
+    case metrics
 }
 
 /// Every knob of a run, resolved from flags, then `BENCH_*` environment variables,

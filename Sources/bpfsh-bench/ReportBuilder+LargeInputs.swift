@@ -5,7 +5,20 @@ import Foundation
 /// map, leaving a session with many probes.
 extension ReportBuilder {
     func largeInputRows() -> [ResultRow] {
-        flameRows() + symbolRows() + scaleRows() + jupyterRows()
+        flameRows() + symbolRows() + scaleRows() + jupyterRows() + metricsRows()
+    }
+
+    private func metricsRows() -> [ResultRow] {
+        guard isChecked(.metrics) else { return [] }
+        let metrics = figures.metrics
+        return [
+            ResultRow(measure: "metrics scrape 10k keys + hist ms", key: "metrics_scrape_ms",
+                      bpfsh: Figure(metrics?.scrapeMs), reference: .word("-"), bpftrace: .word("-"),
+                      target: .none("median of 21 on one connection; \(metrics?.scrapeBytes.map { "\($0 / 1024) KB" } ?? "?") a scrape")),
+            ResultRow(measure: "metrics 100 scrapes at once ms", key: "metrics_100_concurrent_ms",
+                      bpfsh: Figure(metrics?.concurrentMs), reference: .word("-"), bpftrace: .word("-"),
+                      target: .none("wall time; \(metrics?.concurrentAnswered.map(String.init) ?? "?")/100 answered 200")),
+        ]
     }
 
     private func jupyterRows() -> [ResultRow] {

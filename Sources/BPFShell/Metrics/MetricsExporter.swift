@@ -46,8 +46,9 @@ public final class MetricsExporter: @unchecked Sendable {
     private var snapshot = MetricsSnapshot()
     private var waiting = 0
     private let queue = DispatchQueue(label: "bpfsh.metrics.scrape")
-    /// Used on `queue` only: the last scrape's families and when it began.
-    private var lastScrape: (started: UInt64, families: [MetricFamily])?
+    /// Used on `queue` only: the last scrape, when it began, and its text in each format
+    /// asked for so far (requests that share a scrape share its text too).
+    private var lastScrape: (started: UInt64, families: [MetricFamily], texts: [ExpositionFormat: String])?
     private let kernelSymbols = KernelSymbols()
     private let binarySymbols = BinarySymbolCache()
 
@@ -76,16 +77,14 @@ public final class MetricsExporter: @unchecked Sendable {
         }
         guard admitted else { return false }
         queue.async { [self] in
-            let families: [MetricFamily]
-            if let last = lastScrape, last.started >= arrived {
-                families = last.families
-            } else {
+            if lastScrape.map({ $0.started < arrived }) ?? true {
                 let started = DispatchTime.now().uptimeNanoseconds
-                families = readFamilies(started: started)
-                lastScrape = (started, families)
+                lastScrape = (started, readFamilies(started: started), [:])
             }
+            let text = lastScrape?.texts[format] ?? ExpositionWriter.write(lastScrape?.families ?? [], format: format)
+            lastScrape?.texts[format] = text
             lock.withLock { waiting -= 1 }
-            completion(ExpositionWriter.write(families, format: format))
+            completion(text)
         }
         return true
     }
