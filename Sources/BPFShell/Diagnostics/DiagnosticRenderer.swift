@@ -6,23 +6,30 @@ public struct DiagnosticRenderer {
     public var lines: [Substring]
     /// Added to a diagnostic's line to give the line in the script or session.
     public var lineOffset: Int
+    /// A command typed at the prompt: its number there, and positions read
+    /// "cell 35, line 1, column 31" (the prompt showed [35]).
+    public var cell: Int?
     public var useColor: Bool
 
-    public init(sourceName: String, text: String, lineOffset: Int = 0, useColor: Bool = false) {
+    public init(sourceName: String, text: String, lineOffset: Int = 0, cell: Int? = nil, useColor: Bool = false) {
         self.sourceName = sourceName
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         self.lineOffset = lineOffset
+        self.cell = cell
         self.useColor = useColor
     }
 
     public func render(_ diagnostic: Diagnostic) -> String {
         var out = ""
         var head = sourceName
-        if let range = diagnostic.range {
-            head += ":\(range.start.line + lineOffset):\(range.start.column)"
-            if range.end.line == range.start.line, range.end.column - range.start.column > 1 {
-                head += "-\(range.end.column - 1)"
-            }
+        let span = diagnostic.range.map { range in
+            range.end.line == range.start.line && range.end.column - range.start.column > 1 ? "-\(range.end.column - 1)" : ""
+        } ?? ""
+        if let cell {
+            head = "cell \(cell)"
+            if let range = diagnostic.range { head += ", line \(range.start.line), column \(range.start.column)" + span }
+        } else if let range = diagnostic.range {
+            head += ":\(range.start.line + lineOffset):\(range.start.column)" + span
         }
         let label = diagnostic.severity.rawValue
         out += "\(head): \(paint(label + ":", diagnostic.severity)) \(Self.visible(diagnostic.message))\n"

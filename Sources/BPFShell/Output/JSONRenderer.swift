@@ -43,6 +43,7 @@ public struct JSONRenderer {
     func diagnosticObject(_ diagnostic: Diagnostic, source: SourceContext) -> JSONValue {
         var members: [(String, JSONValue)] = [("type", .string(diagnostic.severity == .error ? "error" : diagnostic.severity.rawValue)),
                                               ("message", .string(diagnostic.message)), ("file", .string(source.sourceName))]
+        if let cell = source.cell { members.append(("cell", .integer(String(cell)))) }
         if let range = diagnostic.range {
             members.append(("line", .integer(String(range.start.line + source.lineOffset))))
             members.append(("column", .integer(String(range.start.column))))

@@ -13,6 +13,7 @@ public enum Notebook {
 
     static func shownEntries(_ history: [Session.HistoryEntry], includeAll: Bool) -> [Session.HistoryEntry] {
         includeAll ? history : history.filter { entry in
+            guard !entry.isProse else { return true }
             let name = entry.text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map(String.init) ?? ""
             return !lookupCommands.contains(name)
         }
@@ -36,6 +37,10 @@ public enum Notebook {
                                 includeAll: Bool = false) -> String {
         var text = "# \(title)\n\n*\(provenance())*\n\n"
         for entry in shownEntries(history, includeAll: includeAll) {
+            if entry.isProse {
+                text += entry.text + "\n\n"
+                continue
+            }
             let commandFence = fence(for: entry.text)
             text += "\(commandFence)bpfsh\n[\(entry.number)]> \(entry.text)\n\(commandFence)\n\n"
             let output = entry.output.hasSuffix("\n") ? String(entry.output.dropLast()) : entry.output
@@ -58,7 +63,11 @@ public enum Notebook {
     /// (stderr for a failed one) and a flame graph inline as image/svg+xml.
     public static func ipynb(_ history: [Session.HistoryEntry], title: String, includeAll: Bool = false) -> String {
         var cells: [JSONValue] = [cell(type: "markdown", id: "header", source: "# \(title)\n\n*\(provenance())*")]
-        for entry in shownEntries(history, includeAll: includeAll) {
+        for (index, entry) in shownEntries(history, includeAll: includeAll).enumerated() {
+            if entry.isProse {
+                cells.append(cell(type: "markdown", id: "prose-\(index)", source: entry.text))
+                continue
+            }
             var outputs: [JSONValue] = []
             if !entry.output.isEmpty {
                 outputs.append(.object([("output_type", .string("stream")), ("name", .string(entry.succeeded ? "stdout" : "stderr")),

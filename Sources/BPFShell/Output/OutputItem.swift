@@ -73,10 +73,13 @@ public struct SourceContext {
     public var text: String
     /// Added to a diagnostic's line to give the line in the script or session.
     public var lineOffset: Int
+    /// The prompt's number for a command typed there: locations read "cell N, line L".
+    public var cell: Int?
 
-    public init(sourceName: String, text: String, lineOffset: Int) {
+    public init(sourceName: String, text: String, lineOffset: Int, cell: Int? = nil) {
         self.sourceName = sourceName
         self.text = text
         self.lineOffset = lineOffset
+        self.cell = cell
     }
 }

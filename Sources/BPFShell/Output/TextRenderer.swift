@@ -63,7 +63,7 @@ public struct TextRenderer {
             return RenderedOutput(text: "warning: \(message)\n", isError: true)
         case let .diagnostic(diagnostic, source):
             let renderer = DiagnosticRenderer(sourceName: source.sourceName, text: source.text, lineOffset: source.lineOffset,
-                                              useColor: useColor)
+                                              cell: source.cell, useColor: useColor)
             return RenderedOutput(text: renderer.render(diagnostic), isError: true)
         }
     }

@@ -29,6 +29,9 @@ public struct CommandGatherer {
     /// True while a block is open (the prompt shows a continuation).
     public var isGathering: Bool { !pending.isEmpty || isOversized }
 
+    /// The lines of the open block so far (Tab on a later line completes in its context).
+    public var pendingText: String { pending }
+
     /// Adds one line; returns a chunk once it is complete. Blank lines between commands
     /// are skipped.
     public mutating func add(_ line: String, lineNumber: Int) -> Chunk? {

@@ -12,12 +12,18 @@ public protocol LineReader: AnyObject {
     func beginAsyncOutput()
     /// Redraws the prompt and what was typed after such lines.
     func endAsyncOutput()
+    /// Keeps a whole command (a block of several lines is one entry) in the history.
+    func remember(_ command: String)
+    /// The lines of the open block before the one being typed, for completion.
+    func setCompletionContext(_ text: String)
     func close()
 }
 
 extension LineReader {
     public func beginAsyncOutput() {}
     public func endAsyncOutput() {}
+    public func remember(_ command: String) {}
+    public func setCompletionContext(_ text: String) {}
 }
 
 /// Plain line input for pipes and scripts: no prompt, no editing, no colour.
@@ -90,6 +96,8 @@ public final class EditLineReader: LineReader {
     /// The reader whose completer the Tab binding calls (there is one editor per process).
     nonisolated(unsafe) private static var active: EditLineReader?
     private let completer: Completer?
+    /// The open block's earlier lines, each ending in a newline ("" outside a block).
+    private var completionContext = ""
 
     public init?(historyPath: String?, session: Session? = nil) {
         completer = session.map { Completer(source: SessionCompletionSource(session: $0)) }
@@ -121,11 +129,19 @@ public final class EditLineReader: LineReader {
         guard let line = el_gets(editor, &count), count > 0 else { return nil }
         var text = String(cString: line)
         if text.hasSuffix("\n") { text.removeLast() }
-        if !text.trimmingCharacters(in: .whitespaces).isEmpty {
-            bpfsh_history_enter(history, text)
-            if let historyPath { bpfsh_history_save(history, historyPath) }
-        }
         return text
+    }
+
+    /// One entry per command, not per line: Up brings a probe back whole, to edit as a
+    /// block (libedit keeps the newlines; the history file encodes them).
+    public func remember(_ command: String) {
+        guard !command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
+        bpfsh_history_enter(history, command)
+        if let historyPath { bpfsh_history_save(history, historyPath) }
+    }
+
+    public func setCompletionContext(_ text: String) {
+        completionContext = text
     }
 
     /// Tab: insert what all candidates share; list them when that adds nothing.
@@ -133,7 +149,9 @@ public final class EditLineReader: LineReader {
         guard let completer, let info = el_line(editor) else { return UInt8(CC_ERROR) }
         let length = info.pointee.cursor - info.pointee.buffer
         let typed = String(decoding: UnsafeRawBufferPointer(start: info.pointee.buffer, count: max(0, length)), as: UTF8.self)
-        let completion = completer.complete(typed)
+        // On a later line of a block the completer sees the lines before it too (the probe
+        // point is on the first); what it replaces is counted back from the cursor.
+        let completion = completer.complete(completionContext + typed)
         guard !completion.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
         let addition = String(completion.commonPrefix.dropFirst(completion.replacing))
         if !addition.isEmpty {

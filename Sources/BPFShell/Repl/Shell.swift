@@ -25,7 +25,8 @@ public final class Shell {
             session.drainEvents()
             session.flush()
             streamer.install()
-            let prompt = gatherer.isGathering ? "...> " : "[\(session.cellCount + 1)]> "
+            let prompt = gatherer.isGathering ? "...> " : "[\(session.promptCount + 1)]> "
+            reader.setCompletionContext(gatherer.isGathering ? gatherer.pendingText + "\n" : "")
             guard let line = reader.readLine(prompt: prompt) else {
                 if Signals.termination != nil { break }
                 if Signals.takeInterrupt() {
@@ -41,7 +42,7 @@ public final class Shell {
                     break
                 }
                 if let unclosed = gatherer.finish() {
-                    anyFailed = !session.execute(unclosed) || anyFailed
+                    anyFailed = !run(unclosed) || anyFailed
                 }
                 break
             }
@@ -53,7 +54,10 @@ public final class Shell {
                 for (offset, stepLine) in step.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                     chunk = gatherer.add(String(stepLine), lineNumber: lineNumber + offset) ?? chunk
                 }
-                if let chunk, !session.execute(chunk) { anyFailed = true }
+                if let chunk {
+                    reader.remember(chunk.text)
+                    if !run(chunk) { anyFailed = true }
+                }
                 continue
             }
             if let plain = reader as? PlainLineReader, plain.overlongLine {
@@ -63,13 +67,25 @@ public final class Shell {
                 anyFailed = true
                 continue
             }
+            if !gatherer.isGathering, Session.isProse(line) {
+                session.addProse(line) // a teacher's note, for the exported notebook
+                reader.remember(line)
+                continue
+            }
             guard let chunk = gatherer.add(line, lineNumber: lineNumber) else { continue }
-            if !session.execute(chunk) { anyFailed = true }
+            reader.remember(chunk.text)
+            if !run(chunk) { anyFailed = true }
         }
         reader.close()
         session.close()
         if let signal = Signals.termination { return 128 + signal }
         if interrupted { return 128 + SIGINT }
         return anyFailed && !reader.isInteractive ? 1 : 0
+    }
+
+    /// At a terminal a chunk is the prompt's cell `[N]` (errors say "cell N, line L");
+    /// from a pipe, lines of the input are what a user can find again.
+    private func run(_ chunk: CommandGatherer.Chunk) -> Bool {
+        reader.isInteractive ? session.executeTyped(chunk) : session.execute(chunk)
     }
 }

@@ -66,6 +66,10 @@ public struct ScriptRunner {
                 return false
             }
             let line = substitute(String(rawLine), arguments: arguments)
+            if !gatherer.isGathering, Session.isProse(line) {
+                session.addProse(line)
+                continue
+            }
             guard let chunk = gatherer.add(line, lineNumber: lineNumber) else { continue }
             // Ctrl-C outside a run (during a compile, a print) counts toward ending the script.
             if Signals.takeInterrupt() {

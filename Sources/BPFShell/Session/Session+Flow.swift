@@ -14,6 +14,11 @@ extension Session {
         while true {
             if Signals.takeInterrupt() || Signals.termination != nil {
                 interrupted = true
+                // The terminal echoed ^C where the cursor was: what follows starts a line.
+                if presenter.sink.isTerminal {
+                    presenter.flush()
+                    presenter.sink.write("\n")
+                }
                 break
             }
             let now = DispatchTime.now().uptimeNanoseconds

@@ -23,6 +23,8 @@ public final class Session {
         var text: String
         var sourceName: String
         var lineOffset: Int
+        /// Its number at the prompt, when it was typed there.
+        var promptNumber: Int?
     }
 
     public struct HistoryEntry {
@@ -35,6 +37,8 @@ public final class Session {
         public var output: String
         /// Files it wrote that a notebook shows (a flame graph).
         public var files: [WrittenFile] = []
+        /// Not a command: `#` comment lines between commands, kept as a notebook's prose.
+        public var isProse = false
     }
 
     /// A file a command wrote, for notebooks to show or link.
@@ -97,6 +101,14 @@ public final class Session {
                                         kind: kind))
     }
     public private(set) var cellCount = 0
+    /// Chunks typed at the interactive prompt: its `[N]`, one number per chunk (however
+    /// many commands it holds, and whatever a `load` in it runs).
+    public private(set) var promptCount = 0
+    /// Set while a chunk typed at the prompt runs: what its commands' diagnostics and
+    /// history entries are numbered by.
+    private var activePromptNumber: Int?
+    /// Consumed by the outermost execute: commands a `load` runs keep their file's lines.
+    private var promptNumberForNextExecute: Int?
     public private(set) var isFinished = false
     private var isClosed = false
     /// Mappings of processes whose user stacks were captured, by pid.
@@ -161,30 +173,43 @@ public final class Session {
         execute(chunk.text, parsed: chunk.parsed, sourceName: sourceName, lineOffset: chunk.firstLine - 1)
     }
 
+    /// Runs a chunk typed at the interactive prompt as cell `[promptCount + 1]`: its
+    /// diagnostics say "cell N, line L, column C", lines counted within the chunk.
+    @discardableResult
+    public func executeTyped(_ chunk: CommandGatherer.Chunk) -> Bool {
+        promptCount += 1
+        promptNumberForNextExecute = promptCount
+        activePromptNumber = promptCount
+        defer { activePromptNumber = nil }
+        return execute(chunk.text, parsed: chunk.parsed, sourceName: nil, lineOffset: 0)
+    }
+
     private func execute(_ text: String, parsed: CommandParser.Result, sourceName: String?, lineOffset: Int) -> Bool {
         let name = sourceName ?? configuration.sourceName
+        let promptNumber = promptNumberForNextExecute
+        promptNumberForNextExecute = nil
         switch parsed {
         case .needsMore:
             cellCount += 1
-            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset, promptNumber: promptNumber)
             report(Diagnostic.error("the block is not closed: a '}' is missing at the end of the input",
                                     at: CommandParser.unclosedBrace(in: text),
                                     hint: "every '{' needs its '}'; the block was not run"), cell: cellCount)
-            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
+            history.append(HistoryEntry(number: entryNumber, text: text, succeeded: false, isRecorded: true,
                                         output: presenter.takeTranscript()))
             return false
         case let .failed(diagnostics):
             cellCount += 1
-            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+            cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset, promptNumber: promptNumber)
             diagnostics.forEach { report($0, cell: cellCount) }
-            history.append(HistoryEntry(number: cellCount, text: text, succeeded: false, isRecorded: true,
+            history.append(HistoryEntry(number: entryNumber, text: text, succeeded: false, isRecorded: true,
                                         output: presenter.takeTranscript()))
             return false
         case let .complete(commands):
             var succeeded = true
             for command in commands {
                 cellCount += 1
-                cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset)
+                cells[cellCount] = Cell(text: text, sourceName: name, lineOffset: lineOffset, promptNumber: promptNumber)
                 let ok = run(command, cell: cellCount)
                 succeeded = succeeded && ok
                 if isFinished { break }
@@ -201,14 +226,14 @@ public final class Session {
             if let hint = Suggestions.hint(for: syntax.name.text, in: CommandRegistry.names) { hints.append(hint) }
             hints.append("type 'help' for the list of commands")
             report(Diagnostic(.error, "unknown command '\(syntax.name.text)'", at: syntax.name.range, hints: hints), cell: cell)
-            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: false, isRecorded: true,
+            history.append(HistoryEntry(number: entryNumber, text: syntax.text, succeeded: false, isRecorded: true,
                                         output: presenter.takeTranscript()))
             return false
         }
         currentCommand = type.name
         if isDryRun, type.needsKernel {
             say("dry run: '\(syntax.text.split(separator: "\n").first ?? "")' not executed")
-            history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded,
+            history.append(HistoryEntry(number: entryNumber, text: syntax.text, succeeded: true, isRecorded: type.isRecorded,
                                         output: presenter.takeTranscript()))
             return true
         }
@@ -216,7 +241,7 @@ public final class Session {
         // Output streamed while the prompt waited belongs to the cell before this one.
         appendToLastEntry(presenter.takeTranscript())
         let index = history.count
-        history.append(HistoryEntry(number: cell, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
+        history.append(HistoryEntry(number: entryNumber, text: syntax.text, succeeded: true, isRecorded: type.isRecorded, output: ""))
         writtenFiles = []
         // A tutorial step: its setup runs and its workload starts before the command.
         let tutorialStep = type != TutorialCommand.self && (tutorial?.isCurrentStep(syntax.text) ?? false)
@@ -275,8 +300,13 @@ public final class Session {
     func report(_ diagnostic: Diagnostic, cell: Int) {
         let source = cells[cell]
         report(diagnostic, source: SourceContext(sourceName: source?.sourceName ?? configuration.sourceName,
-                                                 text: source?.text ?? "", lineOffset: source?.lineOffset ?? 0))
+                                                 text: source?.text ?? "", lineOffset: source?.lineOffset ?? 0,
+                                                 cell: source?.promptNumber))
     }
+
+    /// A history entry's number: the prompt's, while a typed chunk runs (a `load` in it
+    /// shares it), else the command's own count (scripts, notebooks).
+    private var entryNumber: Int { activePromptNumber ?? cellCount }
 
     /// A diagnostic about input that is not a cell (a script that cannot be read, a line too long).
     public func report(_ diagnostic: Diagnostic, source: SourceContext) {
@@ -314,8 +344,28 @@ public final class Session {
     }
 
     private func appendToLastEntry(_ text: String) {
-        guard !text.isEmpty, !history.isEmpty else { return }
-        history[history.count - 1].output += text
+        guard !text.isEmpty, let last = history.lastIndex(where: { !$0.isProse }) else { return }
+        history[last].output += text
+    }
+
+    /// Comment lines of a script (or typed at the prompt) between commands: prose for
+    /// notebooks, one paragraph per run of lines. `#` and one space are taken off.
+    public func addProse(_ line: String) {
+        var text = line.trimmingCharacters(in: .whitespaces).dropFirst()
+        if text.first == " " { text = text.dropFirst() }
+        if let last = history.indices.last, history[last].isProse {
+            history[last].text += "\n" + text
+        } else {
+            history.append(HistoryEntry(number: entryNumber, text: String(text), succeeded: true, isRecorded: false, output: "",
+                                        isProse: true))
+        }
+    }
+
+    /// Whether a line outside any block is a comment that becomes prose (not `#!`, and not
+    /// the header `save` writes).
+    public static func isProse(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.hasPrefix("#") && !trimmed.hasPrefix("#!") && !trimmed.hasPrefix("# bpfsh session script")
     }
 
     func finish() {

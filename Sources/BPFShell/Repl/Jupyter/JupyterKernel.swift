@@ -92,7 +92,7 @@ public final class JupyterKernel {
         case "is_complete_request": content = isComplete(message.content["code"] as? String ?? "")
         case "complete_request": content = complete(message)
         case "inspect_request": content = inspect(message)
-        case "history_request": content = ["status": "ok", "history": session.history.map { [0, $0.number, $0.text] }]
+        case "history_request": content = ["status": "ok", "history": session.history.filter { !$0.isProse }.map { [0, $0.number, $0.text] }]
         case "comm_info_request": content = ["status": "ok", "comms": [String: Any]()]
         case "shutdown_request":
             running = false

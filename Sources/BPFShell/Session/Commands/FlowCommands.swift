@@ -183,7 +183,14 @@ struct EchoCommand: ShellCommand {
             return String(text.dropFirst().dropLast())
                 .replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\t", with: "\t")
         }
-        line = words.joined(separator: " ")
+        // The spacing typed between words is kept (an aligned header stays aligned).
+        var line = words.first ?? ""
+        for (index, word) in words.enumerated().dropFirst() {
+            let (previous, next) = (syntax.arguments[index - 1].range, syntax.arguments[index].range)
+            let gap = previous.end.line == next.start.line ? next.start.column - previous.end.column : 1
+            line += String(repeating: " ", count: max(gap, 1)) + word
+        }
+        self.line = line
     }
 
     func execute(in session: Session, cell: Int) throws {

@@ -31,8 +31,9 @@ struct RunCommand: ShellCommand {
             session.show(.warning("no probe is attached, so nothing is traced while this runs: attach one with 'probe …' (or 'attach P')"))
         }
         let hitsBefore = attached.map { session.backend.hits(of: $0.handle) }
+        let lostBefore = session.backend.lostEvents
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { reportRun(session, attached: attached, hitsBefore: hitsBefore, start: start) }
+        defer { reportRun(session, attached: attached, hitsBefore: hitsBefore, lostBefore: lostBefore, start: start) }
         if session.pump(seconds: seconds), !session.isInterrupted {
             guard session.isRunningScript else {
                 session.say("run interrupted; maps keep what they gathered")
@@ -49,13 +50,15 @@ struct RunCommand: ShellCommand {
     }
 
     /// What the run saw: how long it ran and the events each attached probe handled.
-    private func reportRun(_ session: Session, attached: [AttachedProbe], hitsBefore: [UInt64], start: UInt64) {
+    private func reportRun(_ session: Session, attached: [AttachedProbe], hitsBefore: [UInt64], lostBefore: UInt64, start: UInt64) {
         guard !attached.isEmpty else { return }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let counts = zip(attached, hitsBefore).map { probe, before in (probe.name, session.backend.hits(of: probe.handle) &- before) }
         let perProbe = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        session.say(String(format: "ran %.1f s: events %@", seconds, perProbe),
+        let lost = session.backend.lostEvents &- lostBefore
+        session.say(String(format: "ran %.1f s: events %@", seconds, perProbe) + (lost > 0 ? ", print() records lost \(lost)" : ""),
                     facts: [("seconds", JSONValue.milliseconds(seconds)),
-                            ("events", .object(counts.map { ($0.0, .integer(String($0.1))) }))])
+                            ("events", .object(counts.map { ($0.0, .integer(String($0.1))) })),
+                            ("lost", .integer(String(lost)))])
     }
 }

@@ -14,7 +14,7 @@ struct HistoryCommand: ShellCommand {
 
     func execute(in session: Session, cell: Int) throws {
         var lines: [String] = []
-        for entry in session.history {
+        for entry in session.history where !entry.isProse {
             let firstLine = entry.text.split(separator: "\n").first.map(String.init) ?? ""
             let more = entry.text.contains("\n") ? " …" : ""
             lines.append(String(format: "%4d  %@  %@%@", entry.number, entry.succeeded ? "ok   " : "error", firstLine, more))
@@ -82,6 +82,17 @@ struct LoadCommand: ShellCommand {
         arguments = syntax.arguments.dropFirst().map(\.text)
     }
 
+    /// For a name that is no file: where snippets were looked for (a binary copied out of
+    /// its checkout finds none unless told).
+    static func snippetHint(for name: String) -> String? {
+        guard !FileManager.default.fileExists(atPath: (name as NSString).expandingTildeInPath) else { return nil }
+        let folders = SessionFile.snippetDirectories()
+        guard !folders.isEmpty else {
+            return "no bpf-snippets folder was found (next to the binary's checkout or in /usr/local/share/bpfsh); set BPFSH_SNIPPETS to one"
+        }
+        return "no such snippet either in " + folders.joined(separator: ", ") + " (BPFSH_SNIPPETS names another folder)"
+    }
+
     /// Scripts that load scripts: deeper than this is a mistake, not a plan.
     static let maximumDepth = 16
 
@@ -100,7 +111,7 @@ struct LoadCommand: ShellCommand {
         do {
             text = try ScriptRunner.read(resolved)
         } catch .cannotRead(let reason) {
-            throw Diagnostic.error("cannot load '\(path.text)': \(reason)", at: path.range)
+            throw Diagnostic.error("cannot load '\(path.text)': \(reason)", at: path.range, hint: Self.snippetHint(for: path.text))
         } catch {
             throw Diagnostic.error("cannot load '\(path.text)': it is not a text script (binary or not UTF-8)", at: path.range)
         }
@@ -165,7 +176,7 @@ struct ExportCommand: ShellCommand {
             ? Notebook.ipynb(session.history, title: "bpfsh session", includeAll: includeAll)
             : Notebook.markdown(session.history, title: "bpfsh session", directory: directory, includeAll: includeAll)
         try SessionFile.write(notebook, to: path, force: force)
-        session.say("exported \(session.history.count) cells to \(path.text)")
+        session.say("exported \(session.history.filter { !$0.isProse }.count) cells to \(path.text)")
     }
 }
 
