@@ -50,6 +50,38 @@ struct InteractiveTests {
         #expect(leaks.leftovers().isEmpty)
     }
 
+    /// A block typed over lines: Tab on its later lines knows the probe point, an error
+    /// in it says which cell and line, and Up brings the whole block back to edit and run.
+    @Test func blocksAreCellsAndOneHistoryEntry() throws {
+        try requireTmux()
+        let leaks = LeakCheck(mapNames: ["calls"])
+        let tty = try TmuxDriver(dataHome: dataHome + "-blocks")
+        #expect(tty.waitFor("[1]>"))
+        try tty.line("map calls count<comm_t>")
+        #expect(tty.waitFor("map calls: count<comm_t>"))
+        try tty.line("echo   one;   echo two")
+        #expect(tty.waitFor("[3]>"), "two commands typed together are one cell:\n\(tty.screen())")
+        try tty.line("probe tracepoint:syscalls:sys_enter_openat {")
+        try tty.type("if (args->fi")
+        try tty.press("Tab")
+        usleep(300_000)
+        #expect(tty.lastLine.hasSuffix("...> if (args->filename"), "args-> completes on a later line:\n\(tty.screen())")
+        try tty.line(") count(cals, comm());")
+        try tty.line("}")
+        #expect(tty.waitFor("cell 3, line 2, column 27-30: error: unknown map 'cals'"), "\(tty.screen())")
+        // Up: the whole block, as one entry, and Enter runs it as one command again.
+        try tty.press("Up")
+        usleep(300_000)
+        #expect(tty.screen().hasSuffix("[4]> probe tracepoint:syscalls:sys_enter_openat {\nif (args->filename) count(cals, comm());\n}"),
+                "\(tty.screen())")
+        try tty.press("Enter")
+        #expect(tty.waitFor("cell 4, line 2, column 27-30: error: unknown map 'cals'"), "\(tty.screen())")
+        #expect(tty.waitFor("[5]>"))
+        try tty.line("quit")
+        usleep(300_000)
+        #expect(leaks.leftovers().isEmpty)
+    }
+
     @Test func ctrlCAbandonsOnlyTheBlock() throws {
         try requireTmux()
         let tty = try TmuxDriver(dataHome: dataHome)
