@@ -90,8 +90,8 @@ final class Presenter {
     static let transcriptLimit = 256 * 1024
     let sink: OutputSink
     var format: OutputFormat = .text
-    private let terminal: TextRenderer
-    private let plain = TextRenderer()
+    private var terminal: TextRenderer
+    private var plain = TextRenderer()
     private let json = JSONRenderer()
     private var transcript = ""
     private var omittedBytes = 0
@@ -100,9 +100,14 @@ final class Presenter {
     /// and charts); returns false to leave it to the text path.
     var richDisplay: ((OutputItem, _ plainText: String) -> Bool)?
 
+    /// Held by `every` so its histograms keep their columns from tick to tick.
+    let histogramWidths = HistogramWidths()
+
     init(sink: OutputSink, useColor: Bool) {
         self.sink = sink
         terminal = TextRenderer(useColor: useColor)
+        terminal.widths = histogramWidths
+        plain.widths = histogramWidths
     }
 
     func show(_ item: OutputItem) {

@@ -36,6 +36,9 @@ public struct TextRenderer {
     public static let barWidth = 40
     /// Colour diagnostics (terminals only; never with NO_COLOR, never in notebooks).
     public var useColor: Bool
+    /// While `every` repeats, histograms keep the widest columns seen so far: a bar
+    /// chart whose columns jump at each tick cannot be compared by eye.
+    var widths: HistogramWidths?
 
     public init(useColor: Bool = false) {
         self.useColor = useColor
@@ -170,9 +173,13 @@ public struct TextRenderer {
         }
         let lows = histogram.buckets.map { $0.low.map(label) ?? "" }
         let highs = histogram.buckets.map { $0.high.map(label) ?? "" }
-        let width = max(10, (lows + highs).map(\.count).max() ?? 0)
+        var width = max(10, (lows + highs).map(\.count).max() ?? 0)
         let maxCount = histogram.buckets.map(\.count).max() ?? 0
-        let countWidth = max(8, String(maxCount).count)
+        var countWidth = max(8, String(maxCount).count)
+        if let widths, widths.isHeld {
+            (width, countWidth) = (max(width, widths.label), max(countWidth, widths.count))
+            (widths.label, widths.count) = (width, countWidth)
+        }
         var out = String(repeating: " ", count: max(0, width - title.count + 1)) + title
             + String(repeating: " ", count: width + 4) + " : "
             + "count".padding(toLength: countWidth, withPad: " ", startingAt: 0) + " distribution\n"
@@ -227,4 +234,20 @@ func formatColumns(_ rows: [[String]]) -> String {
             index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
         }.joined(separator: "  ")
     }.joined(separator: "\n") + "\n"
+}
+
+/// The histogram column widths held while `every` repeats (shared by the renderers of
+/// one presenter; reset when the repetition starts).
+final class HistogramWidths {
+    private(set) var isHeld = false
+    var label = 0
+    var count = 0
+
+    func hold() {
+        (isHeld, label, count) = (true, 0, 0)
+    }
+
+    func release() {
+        isHeld = false
+    }
 }

@@ -203,4 +203,26 @@ import Testing
         #expect(!text.contains("\u{1B}"))
         #expect(text.contains("'^[[31mred' is not a valid map name"))
     }
+
+    /// While `every` repeats, a histogram keeps the widest columns it had: the `:` and the
+    /// bars stay where they were when the values shrink.
+    @Test func heldHistogramWidthsDoNotShrinkBetweenTicks() {
+        var renderer = TextRenderer()
+        let widths = HistogramWidths()
+        renderer.widths = widths
+        let small = Histogram.log2(slots: [1: 3])
+        let large = Histogram.log2(slots: [40: 123_456_789])
+        let free = renderer.renderHistogram(small, unit: nil)
+        widths.hold()
+        _ = renderer.renderHistogram(large, unit: nil)
+        let held = renderer.renderHistogram(small, unit: nil)
+        func colon(_ text: String) -> Int? {
+            guard let line = text.split(separator: "\n").last, let index = line.firstIndex(of: ":") else { return nil }
+            return line.distance(from: line.startIndex, to: index)
+        }
+        #expect(colon(held) == colon(renderer.renderHistogram(large, unit: nil)))
+        #expect(colon(held) != colon(free))
+        widths.release()
+        #expect(renderer.renderHistogram(small, unit: nil) == free)
+    }
 }

@@ -50,7 +50,11 @@ struct EveryCommand: ShellCommand {
         formatter.dateFormat = "HH:mm:ss"
         _ = Signals.takeInterrupt()
         session.isRepeating = true
-        defer { session.isRepeating = false }
+        session.presenter.histogramWidths.hold()
+        defer {
+            session.isRepeating = false
+            session.presenter.histogramWidths.release()
+        }
         var iteration = 0
         while count.map({ iteration < $0 }) ?? true {
             if session.pump(seconds: seconds) { break }
