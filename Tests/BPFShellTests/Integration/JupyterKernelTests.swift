@@ -26,7 +26,7 @@ struct JupyterKernelTests {
         #expect(install.status == 0, "\(install.output)")
         let leaks = LeakCheck()
         let script = """
-        import json, subprocess, sys, threading, time, nbformat
+        import json, os, subprocess, sys, threading, time, nbformat
         from nbclient import NotebookClient
         from jupyter_client import KernelManager
         workload = sys.argv[1]
@@ -64,6 +64,32 @@ struct JupyterKernelTests {
         result["is_complete"] = kc.get_shell_msg(timeout=30)["content"]["status"]
         kc.complete("probe tracepoint:syscalls:sys_enter_getp", 40)
         result["completions"] = kc.get_shell_msg(timeout=30)["content"]["matches"]
+        # A restart is a new process: the old session's maps are gone, the new one works.
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=60)
+        restarted = []
+        kc.execute_interactive("maps", output_hook=lambda m: restarted.append(m["content"].get("text") or m["content"].get("data", {}).get("text/plain", "")))
+        result["after_restart"] = "".join(restarted)
+        # The kernelspec's logos, as Jupyter finds them; each PNG decodes (CRCs, zlib, size).
+        from jupyter_client.kernelspec import KernelSpecManager
+        import struct, zlib
+        # (jupyter_server serves a spec folder's logo-* files as the kernel's resources)
+        folder = KernelSpecManager().get_all_specs()["bpfsh"]["resource_dir"]
+        resources = {name.rsplit(".", 1)[0]: os.path.join(folder, name) for name in os.listdir(folder) if name.startswith("logo-")}
+        result["logos"] = sorted(resources)
+        def png_ok(path, size):
+            data = open(path, "rb").read()
+            if data[:8] != bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]): return False
+            offset, idat = 8, b""
+            while offset < len(data):
+                length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+                body = data[offset + 8:offset + 8 + length]
+                if zlib.crc32(kind + body) != struct.unpack(">I", data[offset + 8 + length:offset + 12 + length])[0]: return False
+                if kind == b"IHDR" and struct.unpack(">II", body[:8]) != (size, size): return False
+                if kind == b"IDAT": idat += body
+                offset += 12 + length
+            return len(zlib.decompress(idat)) == size * (1 + 4 * size)
+        result["logos_decode"] = all(png_ok(resources["logo-%dx%d" % (n, n)], n) for n in (32, 64))
         km.shutdown_kernel(now=False)
         with open(sys.argv[3], "w") as out:
             json.dump(result, out)
@@ -97,7 +123,10 @@ struct JupyterKernelTests {
         #expect((result["after_interrupt"] as? String)?.contains("kept: ") == true, "\(result)")
         #expect(result["is_complete"] as? String == "incomplete")
         #expect((result["completions"] as? [String])?.contains { $0.contains("sys_enter_getppid") } == true, "\(result)")
-        #expect(leaks.leftovers(waiting: 30).isEmpty, "shutdown leaves no BPF object")
+        #expect((result["after_restart"] as? String)?.contains("no maps yet") == true, "a restarted kernel is a fresh session: \(result)")
+        #expect((result["logos"] as? [String]) == ["logo-32x32", "logo-64x64", "logo-svg"], "\(result["logos"] ?? "none")")
+        #expect(result["logos_decode"] as? Bool == true)
+        #expect(leaks.leftovers(waiting: 30).isEmpty, "restart and shutdown leave no BPF object")
     }
 
     /// Messages are signed with HMAC-SHA256 of the connection key; a tampered one is refused.

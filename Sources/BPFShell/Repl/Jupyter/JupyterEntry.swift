@@ -48,6 +48,11 @@ public enum JupyterEntry {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let data = try JSONSerialization.data(withJSONObject: spec, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: directory + "/kernel.json"), options: .atomic)
+            // Jupyter's launcher shows logo-*.png (and JupyterLab logo-svg.svg) from the spec's folder.
+            for size in [32, 64] {
+                try Data(KernelLogo.png(size: size)).write(to: URL(fileURLWithPath: directory + "/logo-\(size)x\(size).png"), options: .atomic)
+            }
+            try Data(KernelLogo.svg.utf8).write(to: URL(fileURLWithPath: directory + "/logo-svg.svg"), options: .atomic)
             print("installed the bpfsh kernelspec in \(directory)")
             return 0
         } catch {
