@@ -88,6 +88,12 @@ extension ReportBuilder {
             ResultRow(measure: "top 20 of 1M-key map +HWM MB", key: "top20_1m_hwm_growth_mb",
                       bpfsh: Figure(bigMap?.hwmGrowthMB), reference: .word("-"), bpftrace: .word("-"),
                       target: .below(80, unit: "MB")),
+            ResultRow(measure: "print all of 1M-key map ms", key: "print_1m_ms",
+                      bpfsh: Figure(bigMap?.fullMs), reference: .word("-"), bpftrace: .word("-"),
+                      target: .none("streamed (--json: one 30 MB line)")),
+            ResultRow(measure: "print all of 1M-key map +HWM MB", key: "print_1m_hwm_growth_mb",
+                      bpfsh: Figure(bigMap?.fullHWMGrowthMB), reference: .word("-"), bpftrace: .word("-"),
+                      target: .none("over the top-20 peak; was 345 MB whole")),
         ]
         let probes = figures.manyProbes
         let sets: [(name: String, key: String, timings: ManyProbesQuitBench.Timings?, limit: Double)] = [

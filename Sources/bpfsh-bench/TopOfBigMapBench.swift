@@ -16,6 +16,9 @@ struct TopOfBigMapBench {
         /// Calls the workload made (each a key), and rows `top 20` printed.
         var calls: Int?
         var rowsShown: Int?
+        /// `print h` of all of it (streamed): bpfsh's time and its VmHWM growth.
+        var fullMs: Double?
+        var fullHWMGrowthMB: Double?
     }
 
     func measure() -> Figures {
@@ -60,6 +63,12 @@ struct TopOfBigMapBench {
         figures.rowsShown = top.answer.lazy.compactMap(Self.rowCount(mapLine:)).first
         bench.log.log("bigmap: \(figures.calls.map(String.init) ?? "n/a") calls; print h top 20 \(top.ms.oneDecimal) ms "
             + "(\(figures.rowsShown.map(String.init) ?? "no") rows), VmHWM \(before ?? 0) -> \(after ?? 0) kB")
+        // The whole map, after the top: its growth is over what the top already took.
+        guard let full = session.timed("print h") else { return figures }
+        let afterFull = ProcFS.statusKilobytes(pid, "VmHWM")
+        figures.fullMs = full.ms
+        if let after, let afterFull { figures.fullHWMGrowthMB = Double(afterFull - after) / 1024 }
+        bench.log.log("bigmap: print h (all) \(full.ms.oneDecimal) ms, VmHWM \(after ?? 0) -> \(afterFull ?? 0) kB")
         return figures
     }
 

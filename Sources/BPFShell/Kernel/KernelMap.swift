@@ -97,6 +97,24 @@ public final class KernelMap {
         return best.map { RawEntry(key: $0.key, value: foldPerCPU($0.raw)) }
     }
 
+    /// Every key, and its u64 value summed over CPUs, in two flat arrays: a full print of a
+    /// million counters holds 12 bytes each instead of a pair of arrays per entry.
+    public func flatCounters() throws(KernelError) -> FlatCounters {
+        var counters = FlatCounters(keySize: keySize)
+        let cpus = isPerCPU ? Self.possibleCPUs : 1
+        try visitEntries { key, raw in
+            counters.keys.append(contentsOf: key)
+            var total: UInt64 = 0
+            raw.withUnsafeBytes { bytes in
+                for cpu in 0..<cpus where (cpu + 1) * 8 <= bytes.count {
+                    total &+= bytes.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
+                }
+            }
+            counters.values.append(total)
+        }
+        return counters
+    }
+
     /// Calls `visit` with each entry's key and raw (per-CPU, unfolded) value, valid during
     /// the call: batch lookups, or key by key on kernels without them for this map type.
     func visitEntries(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {

@@ -77,6 +77,10 @@ public final class LibbpfBackend: TracingBackend {
         try own(map).kernelMap.clear()
     }
 
+    public func counters(of map: any MapHandle) throws(KernelError) -> FlatCounters {
+        try own(map).kernelMap.flatCounters()
+    }
+
     public func statistics(of map: any MapHandle) -> MapStatistics {
         guard let map = map as? LibbpfMap else { return MapStatistics(entries: 0, memoryBytes: nil) }
         return MapStatistics(entries: map.kernelMap.entryCount(), memoryBytes: map.kernelMap.memoryBytes)

@@ -47,6 +47,7 @@ public final class PlanningBackend: TracingBackend {
     public func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry] { [] }
     public func topEntries(of map: any MapHandle, limit: Int) throws(KernelError) -> [RawEntry] { [] }
     public func clear(_ map: any MapHandle) throws(KernelError) {}
+    public func counters(of map: any MapHandle) throws(KernelError) -> FlatCounters { FlatCounters(keySize: 0) }
     public func statistics(of map: any MapHandle) -> MapStatistics { MapStatistics(entries: 0, memoryBytes: nil) }
     public func failedUpdates(of map: any MapHandle) -> UInt64 { 0 }
 

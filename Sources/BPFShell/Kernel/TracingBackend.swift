@@ -38,6 +38,8 @@ public protocol TracingBackend: AnyObject {
     func entries(of map: any MapHandle) throws(KernelError) -> [RawEntry]
     /// The `limit` entries with the largest u64 counter values (others are not kept).
     func topEntries(of map: any MapHandle, limit: Int) throws(KernelError) -> [RawEntry]
+    /// A u64-valued map's keys and values in flat arrays (per-CPU values summed).
+    func counters(of map: any MapHandle) throws(KernelError) -> FlatCounters
     func clear(_ map: any MapHandle) throws(KernelError)
     func statistics(of map: any MapHandle) -> MapStatistics
     /// Updates dropped because the map was full, since the session began.

@@ -61,6 +61,25 @@ public struct JSONRenderer {
         objects(contents, name: name, unit: unit).map(line).joined()
     }
 
+    /// A streamed table as one `{"type":"map",…}` line written in pieces: what comes
+    /// before its rows, the rows `range` (each after a comma but the first), what ends it.
+    func largeTableStart(_ table: LargeTable) -> String {
+        "{\"type\":\"map\",\"name\":" + JSONValue.quote(table.name) + ",\"rows\":["
+    }
+
+    func largeTableRows(_ table: LargeTable, _ range: Range<Int>) -> String {
+        var out = ""
+        for position in range {
+            let index = table.order[position]
+            if position > 0 { out += "," }
+            let key = table.isNumericKey ? table.keyText(index) : JSONValue.quote(table.keyText(index))
+            out += "{\"key\":" + key + ",\"value\":" + String(table.values[index]) + "}"
+        }
+        return out
+    }
+
+    let largeTableEnd = "]}\n"
+
     /// The JSON objects of a map's contents (one per histogram of a hist<K>).
     func objects(_ contents: MapContents, name: String, unit: DisplayUnit? = nil) -> [JSONValue] {
         switch contents {

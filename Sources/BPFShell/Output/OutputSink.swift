@@ -128,6 +128,23 @@ final class Presenter {
         }
     }
 
+    /// A big table written a chunk of rows at a time (never whole in memory); the
+    /// transcript keeps its text up to the usual cap.
+    func showLargeTable(_ table: LargeTable) {
+        let layout = plain.largeTableLayout(table)
+        keep(layout.header)
+        if format == .json { sink.write(json.largeTableStart(table)) } else { sink.write(layout.header) }
+        for chunk in table.chunks {
+            // The text is made for the transcript only while it is under its cap.
+            let wantsText = format == .text || transcript.utf8.count < Self.transcriptLimit
+            let text = wantsText ? plain.largeTableRows(table, chunk, keyWidth: layout.keyWidth, valueWidth: layout.valueWidth) : ""
+            keep(text)
+            sink.write(format == .json ? json.largeTableRows(table, chunk) : text)
+        }
+        if format == .json { sink.write(json.largeTableEnd) }
+        sink.flush()
+    }
+
     /// One print() record: its bytes as they are in text mode (the fast path: no String
     /// per record), an `event` object in JSON mode.
     /// One print() record as it is: its bytes in text mode (no String per record), an

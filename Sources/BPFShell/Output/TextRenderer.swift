@@ -115,6 +115,34 @@ public struct TextRenderer {
         return line(header) + grid.map(line).joined()
     }
 
+    /// A streamed table's header line and column widths (for all of its rows), laid out
+    /// as `renderTable` lays out a whole one.
+    func largeTableLayout(_ table: LargeTable) -> (header: String, keyWidth: Int, valueWidth: Int) {
+        var keyWidth = 3, valueWidth = table.valueTitle.count
+        for index in table.order {
+            keyWidth = max(keyWidth, table.keyText(index).count)
+            valueWidth = max(valueWidth, String(table.values[index]).count)
+        }
+        return (largeTableLine("KEY", table.valueTitle, table: table, keyWidth: keyWidth, valueWidth: valueWidth), keyWidth, valueWidth)
+    }
+
+    /// The rows `range` (positions in the table's order) of a streamed table.
+    func largeTableRows(_ table: LargeTable, _ range: Range<Int>, keyWidth: Int, valueWidth: Int) -> String {
+        var out = ""
+        for position in range {
+            let index = table.order[position]
+            out += largeTableLine(table.keyText(index), String(table.values[index]), table: table, keyWidth: keyWidth,
+                                  valueWidth: valueWidth)
+        }
+        return out
+    }
+
+    private func largeTableLine(_ key: String, _ value: String, table: LargeTable, keyWidth: Int, valueWidth: Int) -> String {
+        let keyPad = String(repeating: " ", count: keyWidth - key.count)
+        let keyCell = table.isNumericKey ? keyPad + key : key + keyPad
+        return keyCell + "  " + String(repeating: " ", count: valueWidth - value.count) + value + "\n"
+    }
+
     /// Rows keyed by stacks, bpftrace style: the frames one per line inside `name[ … ]: value`.
     func renderStackRows(_ table: MapContents.Table, name: String) -> String {
         var out = ""

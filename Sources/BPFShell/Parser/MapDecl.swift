@@ -48,6 +48,15 @@ public enum MapKind: Equatable, Sendable {
     }
 
     static let kindNames = ["hash", "count", "hist", "lhist", "array", "stats", "min", "max"]
+
+    /// Keyed u64 counters (count<K>, hash<K, u64>): sorted, and cut to a top N, by value.
+    var holdsCounters: Bool {
+        switch self {
+        case .count(_?): return true
+        case let .hash(_, value): return ["u64", "__u64", "unsigned long long"].contains(value)
+        default: return false
+        }
+    }
 }
 
 /// A `map NAME KIND [size N]` declaration: the same on every machine.

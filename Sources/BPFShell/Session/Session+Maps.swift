@@ -42,14 +42,21 @@ extension Session {
         cBlocks.append(code)
     }
 
+    /// A full print of a counter map of more than `LargeTable.threshold` keys, to be
+    /// streamed; nil for smaller maps and other kinds (and in notebooks, which show tables).
+    func largeTable(of map: SessionMap, selection: MapContents.Selection) throws -> LargeTable? {
+        guard selection.limit == nil, presenter.richDisplay == nil, map.decl.kind.holdsCounters else { return nil }
+        let counters = try withKernelErrors(at: nil) { () throws -> FlatCounters in try backend.counters(of: map.handle) }
+        guard counters.count > LargeTable.threshold else { return nil }
+        let label: String
+        if case .count = map.decl.kind { label = "count" } else { label = "value" }
+        return LargeTable(name: map.decl.name, valueLabel: label, keyType: map.keyType, counters: counters,
+                          byKey: selection.order == .keyAscending)
+    }
+
     func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
         // A top N of counters is chosen while reading: a million keys never become rows.
-        let countsByValue: Bool
-        switch map.decl.kind {
-        case .count(_?): countsByValue = true
-        case let .hash(_, value): countsByValue = ["u64", "__u64", "unsigned long long"].contains(value)
-        default: countsByValue = false
-        }
+        let countsByValue = map.decl.kind.holdsCounters
         let entries = try withKernelErrors(at: nil) { () throws -> [RawEntry] in
             if let limit = selection.limit, selection.order == .valueDescending, countsByValue {
                 return try backend.topEntries(of: map.handle, limit: limit)

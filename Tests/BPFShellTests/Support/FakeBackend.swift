@@ -62,6 +62,12 @@ final class FakeBackend: TracingBackend {
         try entries(of: map)
     }
 
+    func counters(of map: any MapHandle) throws(KernelError) -> FlatCounters {
+        let entries = (map as? FakeMap)?.entries ?? []
+        return FlatCounters(keySize: entries.first?.key.count ?? 0, keys: entries.flatMap(\.key),
+                            values: entries.map { $0.value.withUnsafeBytes { $0.count >= 8 ? $0.loadUnaligned(as: UInt64.self) : 0 } })
+    }
+
     func clear(_ map: any MapHandle) throws(KernelError) {
         (map as? FakeMap)?.entries = []
     }

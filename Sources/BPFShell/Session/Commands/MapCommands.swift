@@ -61,6 +61,10 @@ struct PrintCommand: ShellCommand {
                                    at: mapToken.range, hint: "top applies to maps with keys: count<K>, hash<K,V>, hist<K>, stats<K>")
         }
         session.drainEvents()
+        if let large = try session.largeTable(of: map, selection: selection) {
+            session.presenter.showLargeTable(large)
+            return
+        }
         let contents = try session.contents(of: map, selection: selection)
         session.show(.map(name: map.decl.name, contents: contents, unit: unit))
     }
