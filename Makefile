@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libbpf-dev libelf-dev libedit-dev zlib1g-dev liblzma-dev libc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps mounts build release run test unit bench fuzz jupyter clean
+.PHONY: all deps mounts build release install run test unit bench fuzz jupyter clean
 
 all: build
 
@@ -32,6 +32,15 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 release: deps mounts
 	swift build $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
+
+# The release binary, and what it reads at run time next to it: the snippets (load NAME)
+# and the tutorial's lessons. DESTDIR for packaging.
+PREFIX ?= /usr/local
+install: release
+	install -D -m 0755 "$$(swift build $(RELEASE_FLAGS) --show-bin-path $(SWIFT_BUILD_FLAGS))/bpfsh" "$(DESTDIR)$(PREFIX)/bin/bpfsh"
+	install -d "$(DESTDIR)$(PREFIX)/share/bpfsh/bpf-snippets" "$(DESTDIR)$(PREFIX)/share/bpfsh/tutorial"
+	install -m 0644 bpf-snippets/* "$(DESTDIR)$(PREFIX)/share/bpfsh/bpf-snippets/"
+	install -m 0644 sessions/tutorial/* "$(DESTDIR)$(PREFIX)/share/bpfsh/tutorial/"
 
 run: release
 	.build/release/bpfsh

@@ -40,10 +40,11 @@ final class EventChannel {
         return created
     }
 
-    func stackMaps() throws(KernelError) -> (stacks: KernelMap, pids: KernelMap) {
+    /// `slots`: the stack map's size when this call makes it (`set stack-slots`).
+    func stackMaps(slots: Int) throws(KernelError) -> (stacks: KernelMap, pids: KernelMap) {
         if let stacks, let stackPIDs { return (stacks, stackPIDs) }
         let newStacks = try KernelMap.create(type: BPF_MAP_TYPE_STACK_TRACE, name: Prelude.stacksMapName, keySize: 4,
-                                             valueSize: 8 * Prelude.stackDepth, maxEntries: Prelude.stackEntries)
+                                             valueSize: 8 * Prelude.stackDepth, maxEntries: slots)
         let newPIDs: KernelMap
         do {
             newPIDs = try KernelMap.create(type: BPF_MAP_TYPE_LRU_HASH, name: Prelude.stackPIDsMapName, keySize: 4,

@@ -17,6 +17,8 @@ public final class LibbpfBackend: TracingBackend {
     private let detacher = Detacher()
     private var isClosed = false
     private var stampsEvents = false
+    /// The stack map's size, until it is made (`set stack-slots`).
+    private var stackSlots = Prelude.stackEntries
 
     public init(ringBufferBytes: Int) {
         self.ringBufferBytes = ringBufferBytes
@@ -181,7 +183,8 @@ public final class LibbpfBackend: TracingBackend {
             try object.reuse(map: Prelude.eventsMapName, fd: channel.eventsMap().fd)
         }
         if names.contains(Prelude.stacksMapName) {
-            let stackMaps = try channel.stackMaps()
+            let stackMaps = try channel.stackMaps(slots: stackSlots)
+            try object.setMaxEntries(ofMap: Prelude.stacksMapName, to: stackMaps.stacks.maxEntries)
             try object.reuse(map: Prelude.stacksMapName, fd: stackMaps.stacks.fd)
             try object.reuse(map: Prelude.stackPIDsMapName, fd: stackMaps.pids.fd)
         }
@@ -316,6 +319,12 @@ public final class LibbpfBackend: TracingBackend {
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {
         ringBufferBytes = bytes
         try channel?.resizeRingBuffer(bytes: bytes)
+    }
+
+    public func setStackSlots(_ slots: Int) -> Bool {
+        guard channel?.stacks == nil else { return false }
+        stackSlots = slots
+        return true
     }
 
     public func stackAddresses(id: Int32) -> [UInt64]? {

@@ -64,6 +64,7 @@ public final class PlanningBackend: TracingBackend {
     public func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     public func stampEvents(_ enabled: Bool) {}
     public func stackAddresses(id: Int32) -> [UInt64]? { nil }
+    public func setStackSlots(_ slots: Int) -> Bool { true }
     /// A plan's maps hold nothing: a reader of one reads no entries.
     public func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader { EmptyMapReader() }
     public func concurrentChannelReader() throws(KernelError) -> (any ConcurrentChannelReader)? { nil }

@@ -61,6 +61,8 @@ public protocol TracingBackend: AnyObject {
     /// A new ring buffer size; only while no probe is loaded.
     func resizeEventBuffer(bytes: Int) throws(KernelError)
 
+    /// The stack map's number of slots; false once the map exists (a probe took a stack).
+    func setStackSlots(_ slots: Int) -> Bool
     /// The addresses of a stack kstack()/ustack() recorded (nil when it is gone).
     func stackAddresses(id: Int32) -> [UInt64]?
     /// The pids whose user stacks were recorded (their mappings are read while they live).

@@ -78,6 +78,21 @@ extension Session {
         stringLength = length
     }
 
+    /// The stack map's size, before the first probe that takes a stack makes it; within
+    /// the memory one map may take.
+    func setStackSlots(_ slots: Int, at range: SourceRange) throws {
+        let bytes = StackSlots.kernelBytes(slots)
+        guard bytes <= mapMemoryLimit.bytes else {
+            throw Diagnostic.error("\(slots) stack slots would take \(MemorySize.describe(bytes)) of kernel memory, over the limit of \(MemorySize.describe(mapMemoryLimit.bytes)) for one map",
+                                   at: range, hint: "raise it first: set map-memory-limit \(MemorySize.suggestion(above: bytes))")
+        }
+        guard backend.setStackSlots(slots) else {
+            throw Diagnostic.error("the stack map exists already: the first probe that took a stack made it", at: range,
+                                   hint: "set stack-slots before that probe (at the start of a session or script)")
+        }
+        say("stack-slots: \(slots) (about \(MemorySize.describe(bytes)) of kernel memory, made with the first probe that takes a stack)")
+    }
+
     /// A new ring buffer for print(); only while no probe holds the old one.
     func resizeRingBuffer(bytes: Int, at range: SourceRange) throws {
         guard probes.isEmpty else {
@@ -132,5 +147,19 @@ extension Session {
               let maps = ProcessMaps(pid: parent) ?? processMaps[parent] else { return }
         processMaps[parent] = maps
         processMaps[pid] = maps
+    }
+}
+
+/// The stack map's size. The kernel hashes a stack to a slot, and a stack whose slot
+/// holds another is lost: with N slots, about a quarter of N distinct stacks collide.
+enum StackSlots {
+    static let range = 1024...(1 << 20)
+
+    /// Each slot holds Prelude.stackDepth addresses and a small header; the kernel rounds
+    /// the count up to a power of two.
+    static func kernelBytes(_ slots: Int) -> UInt64 {
+        var rounded = 1
+        while rounded < slots { rounded <<= 1 }
+        return UInt64(rounded) * UInt64(8 * Prelude.stackDepth + 16)
     }
 }

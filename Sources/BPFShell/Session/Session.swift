@@ -343,10 +343,14 @@ public final class Session {
         return nil
     }
 
+    /// What streamed while the prompt waited (print() lines of attached probes) goes
+    /// under the cell before, marked so a notebook does not pass it off as that cell's.
     private func appendToLastEntry(_ text: String) {
         guard !text.isEmpty, let last = history.lastIndex(where: { !$0.isProse }) else { return }
-        history[last].output += text
+        history[last].output += Self.whileIdleMarker + text
     }
+
+    static let whileIdleMarker = "[printed while the prompt waited]\n"
 
     /// Comment lines of a script (or typed at the prompt) between commands: prose for
     /// notebooks, one paragraph per run of lines. `#` and one space are taken off.

@@ -51,7 +51,7 @@ final class StackSymbolizer: StackResolver {
                 return [stack.isUser ? "[no user stack: a kernel thread, or not readable]" : "[no kernel stack: the event was in user space]"]
             }
             if stack.id == -17 {
-                return ["[no stack: its slot in the stack map (\(Prelude.stackEntries) slots, by hash) holds another stack]"]
+                return ["[no stack: its slot in the stack map holds another stack (more slots: set stack-slots, before the first stack probe)]"]
             }
             return ["[no stack: bpf_get_stackid returned \(stack.id)]"]
         }

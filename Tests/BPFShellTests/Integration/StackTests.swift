@@ -140,6 +140,28 @@ struct StackTests {
         #expect(!shell.output.contains("\t"), "no tab in a frame")
     }
 
+    /// `set stack-slots` sizes the stack map the first stack probe makes (bpftool shows
+    /// it), and once it exists says so instead of changing nothing silently.
+    @Test func stackSlotsSizeTheStackMap() throws {
+        try Capabilities.requireBPF()
+        let shell = try ShellProcess()
+        shell.send("set stack-slots 12")
+        shell.send("set stack-slots 4096")
+        shell.send("map ks count<kstack_t>")
+        shell.send("probe tracepoint:syscalls:sys_enter_getppid { count(ks, kstack()); }")
+        #expect(shell.waitForOutput("attached"), "\(shell.errors)")
+        let listed = try TimedProcess.run("/bin/sh", ["-c", "bpftool map show name bpfsh_stacks"], timeout: 30).output
+        _ = getppid()
+        shell.send("set stack-slots 8192")
+        shell.send("print ks top 1")
+        _ = shell.finish()
+        #expect(shell.errors.contains("'12' is not a number of stack slots from 1024 to 1048576"), "\(shell.errors)")
+        #expect(shell.output.contains("stack-slots: 4096 (about 4.0 MiB"), "\(shell.output)")
+        #expect(listed.contains("max_entries 4096"), "\(listed)")
+        #expect(shell.errors.contains("the stack map exists already"), "\(shell.errors)")
+        #expect(shell.output.contains("ks["), "the probe still counts: \(shell.output)")
+    }
+
     /// A process that lives 20 ms is named: it is announced from BPF when its stack is
     /// first taken, and its mappings are read while it still runs.
     @Test func twentyMillisecondProcessSymbolizes() throws {

@@ -85,6 +85,7 @@ final class FakeBackend: TracingBackend {
     func resizeEventBuffer(bytes: Int) throws(KernelError) {}
     func stampEvents(_ enabled: Bool) {}
     func stackAddresses(id: Int32) -> [UInt64]? { nil }
+    func setStackSlots(_ slots: Int) -> Bool { true }
     func concurrentReader(of map: any MapHandle) throws(KernelError) -> any ConcurrentMapReader {
         FakeMapReader(map: map as? FakeMap)
     }

@@ -72,9 +72,9 @@ struct EveryCommand: ShellCommand {
 /// `set output json|text`, `set ringbuf SIZE`, `set strlen N`, `set timestamps …`, `set stack-frames …`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe), map-memory-limit SIZE (the most kernel memory one map may take, 1G unless set)"
-    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all | set map-memory-limit SIZE"
-    static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames", "map-memory-limit"]
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe), map-memory-limit SIZE (the most kernel memory one map may take, 1G unless set), stack-slots N (the stack map's slots, before the first probe that takes a stack: more distinct stacks than about half of them collide and are lost)"
+    static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all | set map-memory-limit SIZE | set stack-slots N"
+    static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames", "map-memory-limit", "stack-slots"]
     static let example = "set output json"
 
     let setting: Token
@@ -103,6 +103,11 @@ struct SetCommand: ShellCommand {
             guard let bytes = MemorySize.parse(value.text), bytes >= 1 << 20 else {
                 throw Diagnostic.error("'\(value.text)' is not a memory size of at least 1M", at: value.range,
                                        hint: "for example: set map-memory-limit 4G (sizes: K, M, G, T)")
+            }
+        case "stack-slots":
+            guard let slots = MapDecl.parseCount(value.text), StackSlots.range.contains(slots) else {
+                throw Diagnostic.error("'\(value.text)' is not a number of stack slots from \(StackSlots.range.lowerBound) to \(StackSlots.range.upperBound)",
+                                       at: value.range, hint: "for example: set stack-slots 64k (each slot takes about 1 KB of kernel memory)")
             }
         case "stack-frames":
             guard StackFrameSetting(rawValue: value.text) != nil else {
@@ -153,6 +158,9 @@ struct SetCommand: ShellCommand {
             guard let bytes = MemorySize.parse(value.text) else { return }
             session.mapMemoryLimit = MapMemoryLimit(bytes: bytes)
             session.say("map-memory-limit: \(MemorySize.describe(bytes)) for one map")
+        case "stack-slots":
+            guard let slots = MapDecl.parseCount(value.text) else { return }
+            try session.setStackSlots(slots, at: value.range)
         case "stack-frames":
             session.stackFrames = StackFrameSetting(rawValue: value.text) ?? .traced
             session.say("stack-frames: \(value.text)")

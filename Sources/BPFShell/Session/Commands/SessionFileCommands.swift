@@ -256,11 +256,15 @@ enum SessionFile {
     static func bundledDirectories(environment variable: String, checkoutPath: String, installed: String) -> [String] {
         var directories: [String] = []
         if let explicit = ProcessInfo.processInfo.environment[variable] { directories.append(explicit) }
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let binaryDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var url = binaryDirectory
         for _ in 0..<5 {
             directories.append(url.appendingPathComponent(checkoutPath).path)
             url = url.deletingLastPathComponent()
         }
+        // `make install PREFIX=…` puts them in PREFIX/share/bpfsh next to PREFIX/bin/bpfsh.
+        directories.append(binaryDirectory.deletingLastPathComponent()
+            .appendingPathComponent("share/bpfsh/" + (installed as NSString).lastPathComponent).path)
         directories.append(installed)
         return directories.filter { FileManager.default.fileExists(atPath: $0) }
     }
