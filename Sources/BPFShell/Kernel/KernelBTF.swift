@@ -124,9 +124,56 @@ public final class KernelBTF {
         let id = btf__find_by_name_kind(btf, "__bpf_trace_\(event)", BTFKind.function.number)
         guard id > 0, let function = btf__type_by_id(btf, UInt32(id)),
               let proto = btf__type_by_id(btf, function.pointee.type) else {
-            // Without the function, the typedef still proves the tracepoint exists.
-            return btf__find_by_name_kind(btf, "btf_trace_\(event)", BTFKind.typedef.number) > 0 ? [] : nil
+            // An event defined from a template (DEFINE_EVENT: sched_wakeup from
+            // sched_wakeup_template) has no function of its own: its typedef gives the types.
+            return templateParameters(event, btf: btf)
         }
+        return named(parameters: proto, btf: btf)
+    }
+
+    /// `btf_trace_EVENT`'s prototype (a pointer to it), with the names of the template
+    /// function of the same parameter types when every such function agrees on them.
+    private func templateParameters(_ event: String, btf: OpaquePointer) -> [TypedParameter]? {
+        let typedefID = btf__find_by_name_kind(btf, "btf_trace_\(event)", BTFKind.typedef.number)
+        guard typedefID > 0, let typedef = btf__type_by_id(btf, UInt32(typedefID)),
+              let pointer = btf__type_by_id(btf, typedef.pointee.type), BTFKind(of: pointer) == .pointer,
+              let proto = btf__type_by_id(btf, pointer.pointee.type), BTFKind(of: proto) == .functionPrototype else {
+            return typedefID > 0 ? [] : nil
+        }
+        let wanted = Self.parameterTypes(proto)
+        // Templates of the same parameter types, by how much of their name the event's
+        // shares (sched_wakeup: sched_wakeup_template before sched_process_template).
+        var best: (shared: Int, namings: Set<[String]>, proto: UnsafePointer<btf_type>?) = (0, [], nil)
+        for id in 1..<btf__type_cnt(btf) {
+            guard let type = btf__type_by_id(btf, id), BTFKind(of: type) == .function,
+                  let name = btf__name_by_offset(btf, type.pointee.name_off), strncmp(name, "__bpf_trace_", 12) == 0,
+                  let candidate = btf__type_by_id(btf, type.pointee.type), Self.parameterTypes(candidate) == wanted else { continue }
+            let shared = zip(String(cString: name).dropFirst(12), event).prefix { $0 == $1 }.count
+            if shared > best.shared {
+                best = (shared, [Self.parameterNames(candidate, btf: btf)], candidate)
+            } else if shared == best.shared {
+                best.namings.insert(Self.parameterNames(candidate, btf: btf))
+            }
+        }
+        // Names only when the closest templates agree on them; otherwise arg0, arg1, ….
+        return named(parameters: best.namings.count == 1 ? (best.proto ?? proto) : proto, btf: btf)
+    }
+
+    private static func parameterTypes(_ proto: UnsafePointer<btf_type>) -> [UInt32] {
+        let params = btf_params(proto)
+        return (0..<Int(btf_vlen(proto))).compactMap { params?.advanced(by: $0).pointee.type }
+    }
+
+    private static func parameterNames(_ proto: UnsafePointer<btf_type>, btf: OpaquePointer) -> [String] {
+        let params = btf_params(proto)
+        return (0..<Int(btf_vlen(proto))).map { index in
+            params.flatMap { btf__name_by_offset(btf, $0.advanced(by: index).pointee.name_off) }.map { String(cString: $0) } ?? ""
+        }
+    }
+
+    /// A tracepoint prototype's parameters after the first (the tracepoint's data), named
+    /// argN where BTF has no name.
+    private func named(parameters proto: UnsafePointer<btf_type>, btf: OpaquePointer) -> [TypedParameter] {
         let reader = BTFReader(btf: btf)
         var parameters: [TypedParameter] = []
         let params = btf_params(proto)

@@ -97,4 +97,39 @@ struct BuiltinExampleTests {
         let compiled = result.output.components(separatedBy: " compiles: ").count - 1
         #expect(compiled == Builtin.all.count, "\(compiled) of \(Builtin.all.count) examples compiled:\n\(result.errors.prefix(4000))")
     }
+
+    /// Every command's example (what `help COMMAND` shows) runs, in one session, in an
+    /// order that gives each what it needs (a map named `opens`, a probe `p1`, stacks);
+    /// files go to a private folder and the metrics port is any free one.
+    @Test func everyCommandExampleRuns() throws {
+        try Capabilities.requireBPF()
+        let folder = try makeTemporaryDirectory(prefix: "bpfsh-examples")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func runnable(_ example: String) -> String {
+            example.replacingOccurrences(of: "/tmp/", with: folder + "/").replacingOccurrences(of: "serve metrics 9100", with: "serve metrics 0")
+        }
+        // What the examples assume exists, added before the example that needs it.
+        let preparation: [String: [String]] = [
+            "flame": ["map stacks count<kstack_t>", "probe profile:hz:99 { count(stacks, kstack()); }", "run 300ms"],
+            "every": ["map lat hist", "probe tracepoint:syscalls:sys_enter_getppid { hist(lat, 5); }"],
+            "tutorial": [],
+        ]
+        let order = ["c", "map", "probe", "list", "info", "help", "features", "flame", "every", "echo", "print", "clear", "maps", "probes",
+                     "detach", "attach", "show", "drop", "run", "serve", "history", "save", "load", "export", "time", "tutorial", "set", "quit"]
+        let names = CommandRegistry.all.map { $0.name }
+        #expect(Set(names) == Set(order), "every command has a place here: \(names)")
+        let leaks = LeakCheck(mapNames: ["opens", "stacks", "lat"])
+        let shell = try ShellProcess(environment: ["XDG_STATE_HOME": folder, "XDG_DATA_HOME": folder], timeout: 120)
+        for name in order {
+            guard let example = CommandRegistry.command(named: name).map({ $0.example }) else { continue }
+            for line in preparation[name] ?? [] { shell.send(line) }
+            shell.send(runnable(example))
+            if name == "tutorial" { shell.send("tutorial stop") }
+        }
+        let status = shell.finish(timeout: 90)
+        #expect(status == 0, "every example ran without an error:\n\(shell.errors.suffix(3000))")
+        #expect(!shell.errors.contains("error:"), "\(shell.errors.suffix(3000))")
+        #expect(FileManager.default.fileExists(atPath: folder + "/cpu.svg") && FileManager.default.fileExists(atPath: folder + "/session.md"))
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
 }

@@ -50,6 +50,25 @@ struct ProbeKindTests {
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
+    /// An event defined from a template (sched_wakeup from sched_wakeup_template) has no
+    /// function of its own: its parameters come typed from its typedef and named from
+    /// the template, so the body can read `p->pid`.
+    @Test func tpBTFEventsOfATemplateAreNamed() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let shell = try ShellProcess()
+        shell.send("info tp_btf:sched_wakeup")
+        shell.send("map woken count")
+        shell.send("probe tp_btf:sched_wakeup { if (p->pid > 0) count(woken); }")
+        #expect(shell.waitForOutput("p1 attached: tp_btf:sched_wakeup (1 program)"), "\(shell.errors)")
+        usleep(300_000)
+        shell.send("print woken")
+        #expect(shell.finish() == 0, "stderr: \(shell.errors)")
+        #expect(shell.output.contains("struct task_struct *p;"), "info names the template's parameter:\n\(shell.output)")
+        #expect(shell.output.contains("woken: ") && !shell.output.contains("woken: 0"), "\(shell.output)")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     @Test func wildcardAttachesOneProgramPerMatch() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()
