@@ -17,7 +17,7 @@ public struct NIOMetricsServer: MetricsHTTPServer {
     public init() {}
 
     public func listen(on address: ListenAddress, exporter: MetricsExporter) throws(MetricsListenError) -> any MetricsListener {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = Self.withSignalsBlocked { MultiThreadedEventLoopGroup(numberOfThreads: 1) }
         let connections = NIOLockedValueBox(0)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -46,6 +46,18 @@ public struct NIOMetricsServer: MetricsHTTPServer {
             try? group.syncShutdownGracefully()
             throw MetricsListenError(Self.reason(for: error), address: address)
         }
+    }
+
+    /// Runs `make` with SIGINT, SIGTERM and SIGHUP blocked, so threads it starts inherit
+    /// the mask: the shell's signals (Ctrl-C ends a `run`) reach its own threads.
+    private static func withSignalsBlocked<T>(_ make: () -> T) -> T {
+        var blocked = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&blocked)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&blocked, signal) }
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return make()
     }
 
     private static func reason(for error: Error) -> MetricsListenError.Reason {

@@ -65,7 +65,7 @@ struct BPFSh: ParsableCommand {
         /// `--metrics`: the endpoint starts before the first command; if it cannot, nothing runs.
         func serveMetrics(_ session: Session) throws {
             guard let metrics else { return }
-            if !session.execute("serve metrics " + metrics, sourceName: "--metrics") {
+            if !session.serveMetrics(metrics) {
                 session.close()
                 throw ExitCode(BPFShellEntry.exitStatus(succeeded: false))
             }

@@ -34,14 +34,6 @@ public final class BPFObject {
 
     /// Binds the object's map `name` to an existing kernel map, so no new map is created.
     /// The corresponding libbpf function is `bpf_map__reuse_fd`.
-    /// Sizes a map the object declares (before load) like the one it will reuse: libbpf
-    /// reuses an fd only for a map of the same size.
-    /// The corresponding libbpf function is `bpf_map__set_max_entries`.
-    public func setMaxEntries(ofMap mapName: String, to entries: Int) throws(KernelError) {
-        guard let map = bpf_object__find_map_by_name(handle, mapName) else { return }
-        try LibBPF.check(bpf_map__set_max_entries(map, UInt32(entries)), .reuseMap, "'\(mapName)'")
-    }
-
     public func reuse(map mapName: String, fd: Int32) throws(KernelError) {
         guard let map = bpf_object__find_map_by_name(handle, mapName) else { return }
         try LibBPF.check(bpf_map__reuse_fd(map, fd), .reuseMap, "'\(mapName)'")

@@ -40,8 +40,6 @@ final class DuplicateChannelReader: ConcurrentChannelReader, @unchecked Sendable
         counters.sumSlot(UInt32(Prelude.firstMapErrorSlot + mapID))
     }
 
-    var readsStacks: Bool { stacks != nil }
-
     func stackAddresses(id: Int32) -> [UInt64]? {
         stacks?.stackAddresses(id: id)
     }
@@ -49,17 +47,5 @@ final class DuplicateChannelReader: ConcurrentChannelReader, @unchecked Sendable
     deinit {
         counters.close()
         stacks?.close()
-    }
-}
-
-extension KernelMap {
-    /// A stack map's entry: return addresses innermost first, up to the first zero.
-    func stackAddresses(id: Int32) -> [UInt64]? {
-        let key = withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { Array($0) }
-        guard let bytes = lookup(key) else { return nil }
-        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
-            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
-        }
-        return Array(addresses.prefix { $0 != 0 })
     }
 }

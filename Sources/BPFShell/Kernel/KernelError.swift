@@ -85,13 +85,20 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The two places libbpf results are read; no other call site looks at errno.
+/// The places libbpf and system call results are read; no other call site looks at errno.
 enum LibBPF {
     /// For functions returning `int`: negative means `-errno` (libbpf 1.0 semantics).
     @discardableResult
     static func check(_ result: Int32, _ operation: KernelError.Operation, _ subject: String) throws(KernelError) -> Int32 {
         guard result < 0 else { return result }
         throw KernelError(operation, subject: subject, errno: -result, libbpfLog: takeLog())
+    }
+
+    /// For system calls (`fcntl`, `dup`): -1 means failure with `errno` set.
+    @discardableResult
+    static func checkSystemCall(_ result: Int32, _ operation: KernelError.Operation, _ subject: String) throws(KernelError) -> Int32 {
+        guard result < 0 else { return result }
+        throw KernelError(operation, subject: subject, errno: Foundation.errno)
     }
 
     /// For functions returning a pointer: NULL means failure with `errno` set.

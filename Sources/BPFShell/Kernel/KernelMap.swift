@@ -328,8 +328,9 @@ public final class KernelMap {
     /// A second owner of the same kernel map (its own fd, the same fold): it keeps
     /// reading after this one is closed, and the map lives until both are.
     public func duplicate() throws(KernelError) -> KernelMap {
-        let copy = dup(fd)
-        guard copy >= 0 else { throw KernelError(.readMap, subject: "'\(name)'", errno: Foundation.errno) }
+        // Close-on-exec like libbpf's own fds: clang and traced workloads must not inherit it.
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        try LibBPF.checkSystemCall(copy, .readMap, "'\(name)'")
         let twin = try KernelMap(adopting: copy, name: name)
         twin.fold = fold
         return twin
@@ -344,5 +345,17 @@ public final class KernelMap {
     deinit {
         assert(isClosed, "KernelMap '\(name)' released without close(): teardown missed it")
         close()
+    }
+}
+
+extension KernelMap {
+    /// A stack map's entry: return addresses innermost first, up to the first zero.
+    func stackAddresses(id: Int32) -> [UInt64]? {
+        let key = withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { Array($0) }
+        guard let bytes = lookup(key) else { return nil }
+        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
+            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }
+        return Array(addresses.prefix { $0 != 0 })
     }
 }

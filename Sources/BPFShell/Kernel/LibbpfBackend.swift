@@ -52,8 +52,8 @@ public final class LibbpfBackend: TracingBackend {
         guard let fd = object.mapFD(named: name), let types = object.mapTypes(named: name) else {
             throw KernelError.noSuchMap(name)
         }
-        let copy = dup(fd)
-        guard copy >= 0 else { throw KernelError(.createMap, subject: "'\(name)'", errno: Foundation.errno) }
+        // Close-on-exec like libbpf's own fds: clang and traced workloads must not inherit it.
+        let copy = try LibBPF.checkSystemCall(fcntl(fd, F_DUPFD_CLOEXEC, 0), .createMap, "'\(name)'")
         let kernelMap = try KernelMap(adopting: copy, name: name)
         kernelMap.fold = fold
         let map = LibbpfMap(kernelMap: kernelMap, id: id)
@@ -184,7 +184,7 @@ public final class LibbpfBackend: TracingBackend {
         }
         if names.contains(Prelude.stacksMapName) {
             let stackMaps = try channel.stackMaps(slots: stackSlots)
-            try object.setMaxEntries(ofMap: Prelude.stacksMapName, to: stackMaps.stacks.maxEntries)
+            // reuse_fd takes the map's size from the fd: the unit's declared size does not matter.
             try object.reuse(map: Prelude.stacksMapName, fd: stackMaps.stacks.fd)
             try object.reuse(map: Prelude.stackPIDsMapName, fd: stackMaps.pids.fd)
         }

@@ -96,8 +96,6 @@ public protocol ConcurrentMapReader: AnyObject, Sendable {
 public protocol ConcurrentChannelReader: AnyObject, Sendable {
     var lostEvents: UInt64 { get }
     func failedUpdates(mapID: Int) -> UInt64
-    /// Whether it reads the stack map (made when a probe first takes a stack).
-    var readsStacks: Bool { get }
     func stackAddresses(id: Int32) -> [UInt64]?
 }
 

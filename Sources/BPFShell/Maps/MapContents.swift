@@ -147,9 +147,7 @@ public enum MapContents: Equatable, Sendable {
             if let stacks {
                 rows = rows.map { Row(key: $0.key.resolvingStacks(stacks), value: $0.value.resolvingStacks(stacks)) }
             }
-            let label: String
-            if case .count = kind { label = "count" } else { label = "value" }
-            return .table(Table(keyType: keyType, valueType: valueType, valueLabel: label, rows: rows))
+            return .table(Table(keyType: keyType, valueType: valueType, valueLabel: kind.valueLabel, rows: rows))
         }
     }
 }

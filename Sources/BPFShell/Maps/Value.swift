@@ -130,6 +130,12 @@ extension Value {
 
 /// Orders values the way a user expects a table sorted: numbers by value, the rest by text.
 public func valueOrder(_ a: Value, _ b: Value) -> Bool {
+    // Integers exactly (a Double cannot tell u64 counts past 2^53 apart), mixed through Double.
+    switch (a, b) {
+    case let (.unsigned(x), .unsigned(y)): return x < y
+    case let (.signed(x), .signed(y)): return x < y
+    default: break
+    }
     if let x = a.numeric, let y = b.numeric { return x < y }
     if case let .record(left) = a, case let .record(right) = b {
         for (l, r) in zip(left, right) where l.value != r.value { return valueOrder(l.value, r.value) }

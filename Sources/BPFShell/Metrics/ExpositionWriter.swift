@@ -11,17 +11,21 @@ public enum ExpositionFormat: Sendable {
         }
     }
 
-    /// Content negotiation on the Accept header: OpenMetrics when the client lists it
-    /// (with a non-zero q), the 0.0.4 text otherwise.
+    /// Content negotiation on the Accept header: OpenMetrics when the client ranks it at
+    /// least as high as plain text (Prometheus lists it first, q=1), 0.0.4 otherwise.
     public static func negotiate(accept: String?) -> ExpositionFormat {
         guard let accept else { return .prometheusText }
+        var openMetrics = 0.0, text = 0.0
         for item in accept.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.first?.lowercased() == "application/openmetrics-text" else { continue }
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            if quality > 0 { return .openMetrics }
+            switch parts.first {
+            case "application/openmetrics-text": openMetrics = max(openMetrics, quality)
+            case "text/plain", "*/*", "text/*": text = max(text, quality)
+            default: break
+            }
         }
-        return .prometheusText
+        return openMetrics > 0 && openMetrics >= text ? .openMetrics : .prometheusText
     }
 }
 

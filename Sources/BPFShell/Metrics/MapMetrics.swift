@@ -14,15 +14,15 @@ struct MapMetrics {
     func families(name: String, decl: MapDecl, keyType: ValueType, contents: MapContents) -> [MetricFamily] {
         let base = "bpfsh_" + name
         let help = "bpfsh map \(name): \(decl.kind.description)"
+        // A counter's samples end in _total: a map already named so is not doubled.
+        let counterName = base.hasSuffix("_total") ? String(base.dropLast(6)) : base
         let isArray: Bool
         if case .array = decl.kind { isArray = true } else { isArray = false }
         switch (decl.kind, contents) {
         case let (.count, .scalar(value)):
-            let counterName = base.hasSuffix("_total") ? String(base.dropLast(6)) : base
             return [MetricFamily(name: counterName, kind: .counter, help: help,
                                  samples: [.init(suffix: "_total", labels: [], value: metric(value))])]
         case let (.count, .table(table)):
-            let counterName = base.hasSuffix("_total") ? String(base.dropLast(6)) : base
             let labels = labeler(reserving: [])
             var family = MetricFamily(name: counterName, kind: .counter, help: help)
             family.samples = table.rows.map {
@@ -53,7 +53,8 @@ struct MapMetrics {
     func bounds(of kind: MapKind) -> [Int64] {
         switch kind {
         case let .lhist(min, max, step):
-            var bounds: [Int64] = [min &- 1]
+            // Nothing is below Int64.min: then there is no "below min" bucket to bound.
+            var bounds: [Int64] = min == Int64.min ? [] : [min - 1]
             var low = min
             while low < max {
                 let (next, overflow) = low.addingReportingOverflow(step)
@@ -130,16 +131,28 @@ struct MapMetrics {
         var summary = MetricFamily(name: name, kind: .summary, help: help)
         var minimum = MetricFamily(name: name + "_min", kind: .gauge, help: "smallest value in bpfsh map \(name)")
         var maximum = MetricFamily(name: name + "_max", kind: .gauge, help: "largest value in bpfsh map \(name)")
-        for row in rows {
-            guard case let .record(members) = row.value else { continue }
-            let rowLabels = labels.labels(for: row.key, type: keyType)
-            func member(_ field: String) -> MetricValue { metric(members.first { $0.name == field }?.value ?? .unsigned(0)) }
-            summary.samples.append(.init(suffix: "_count", labels: rowLabels, value: member("count")))
-            summary.samples.append(.init(suffix: "_sum", labels: rowLabels, value: member("sum")))
-            minimum.samples.append(.init(labels: rowLabels, value: member("min")))
-            maximum.samples.append(.init(labels: rowLabels, value: member("max")))
+        // A summary's sum is a counter in OpenMetrics and may not be negative: when any is,
+        // the sums go to a gauge of their own and the summary keeps its counts.
+        var signedSums = MetricFamily(name: name + "_sum_signed", kind: .gauge,
+                                      help: "sum of the values in bpfsh map \(name) (some are negative)")
+        func member(_ field: String, of row: MapContents.Row) -> MetricValue {
+            guard case let .record(members) = row.value else { return .unsigned(0) }
+            return metric(members.first { $0.name == field }?.value ?? .unsigned(0))
         }
-        return [merged(summary, by: .sum), merged(minimum, by: .minimum), merged(maximum, by: .maximum)]
+        let anyNegative = rows.contains { member("sum", of: $0).double < 0 }
+        for row in rows {
+            let rowLabels = labels.labels(for: row.key, type: keyType)
+            summary.samples.append(.init(suffix: "_count", labels: rowLabels, value: member("count", of: row)))
+            if anyNegative {
+                signedSums.samples.append(.init(labels: rowLabels, value: member("sum", of: row)))
+            } else {
+                summary.samples.append(.init(suffix: "_sum", labels: rowLabels, value: member("sum", of: row)))
+            }
+            minimum.samples.append(.init(labels: rowLabels, value: member("min", of: row)))
+            maximum.samples.append(.init(labels: rowLabels, value: member("max", of: row)))
+        }
+        let families = [merged(summary, by: .sum), merged(minimum, by: .minimum), merged(maximum, by: .maximum)]
+        return anyNegative ? families + [merged(signedSums, by: .sum)] : families
     }
 
     private func gaugeFamilies(_ name: String, help: String, keyType: ValueType, rows: [MapContents.Row],

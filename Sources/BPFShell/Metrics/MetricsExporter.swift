@@ -45,6 +45,8 @@ public final class MetricsExporter: @unchecked Sendable {
     private let lock = NSLock()
     private var snapshot = MetricsSnapshot()
     private var waiting = 0
+    /// Set by `stop()`: no new scrape starts and no finished one is handed on.
+    private var isStopped = false
     private let queue = DispatchQueue(label: "bpfsh.metrics.scrape")
     /// Used on `queue` only: the last scrape, when it began, and its text in each format
     /// asked for so far (requests that share a scrape share its text too).
@@ -60,9 +62,15 @@ public final class MetricsExporter: @unchecked Sendable {
         lock.withLock { self.snapshot = snapshot }
     }
 
-    /// Releases the readers (the maps they hold are freed once no scrape uses them).
-    func clear() {
-        lock.withLock { snapshot = MetricsSnapshot() }
+    /// Stops for good: waits for a scrape in flight (it is not handed on) and releases
+    /// the readers. Called before the HTTP server's threads end, so no result is posted
+    /// to an event loop that is gone.
+    func stop() {
+        lock.withLock {
+            isStopped = true
+            snapshot = MetricsSnapshot()
+        }
+        queue.sync { lastScrape = nil }
     }
 
     /// Scrapes the session in `format` and hands the text to `completion` on the scrape
@@ -71,7 +79,7 @@ public final class MetricsExporter: @unchecked Sendable {
     public func scrape(format: ExpositionFormat, completion: @escaping @Sendable (String) -> Void) -> Bool {
         let arrived = DispatchTime.now().uptimeNanoseconds
         let admitted = lock.withLock { () -> Bool in
-            guard waiting < Self.maximumWaiting else { return false }
+            guard !isStopped, waiting < Self.maximumWaiting else { return false }
             waiting += 1
             return true
         }
@@ -83,8 +91,14 @@ public final class MetricsExporter: @unchecked Sendable {
             }
             let text = lastScrape?.texts[format] ?? ExpositionWriter.write(lastScrape?.families ?? [], format: format)
             lastScrape?.texts[format] = text
-            lock.withLock { waiting -= 1 }
-            completion(text)
+            let (stopped, nobodyWaits) = lock.withLock { () -> (Bool, Bool) in
+                waiting -= 1
+                return (isStopped, waiting == 0)
+            }
+            // Only requests that were waiting when it began may share a scrape: with none
+            // left, a million-key map's text is not kept until the next one.
+            if nobodyWaits { lastScrape = nil }
+            if !stopped { completion(text) }
         }
         return true
     }
@@ -147,20 +161,34 @@ public final class MetricsExporter: @unchecked Sendable {
         return options.includeStacks ? symbolizer : NamesOnlyResolver(symbolizer: symbolizer)
     }
 
-    /// Two families may not share a name: a map named like another's derived family
-    /// (`x_min` next to `stats<K>` map `x`) or like a session metric gets a suffix.
+    /// No two families may write the same sample name: a map named like another's derived
+    /// series (`x_min` beside `stats<K>` map `x`, `h_count` beside histogram `h`, gauge
+    /// `c_total` beside counter `c`) or like a session metric gets a numbered suffix.
     private static func uniquelyNamed(_ families: [MetricFamily]) -> [MetricFamily] {
         var taken = Set<String>()
         return families.map { family in
             var renamed = family
             var suffix = 2
-            while taken.contains(renamed.name) {
+            while !sampleNames(of: renamed).isDisjoint(with: taken) {
                 renamed.name = "\(family.name)_\(suffix)"
                 suffix += 1
             }
-            taken.insert(renamed.name)
+            taken.formUnion(sampleNames(of: renamed))
             return renamed
         }
+    }
+
+    /// The names a family writes: its own and each sample's, with the suffixes its type
+    /// reserves even when no sample uses them yet.
+    private static func sampleNames(of family: MetricFamily) -> Set<String> {
+        let reserved: [String]
+        switch family.kind {
+        case .counter: reserved = ["_total", "_created"]
+        case .histogram: reserved = ["_bucket", "_count", "_sum", "_created"]
+        case .summary: reserved = ["_count", "_sum", "_created"]
+        case .gauge: reserved = []
+        }
+        return Set([family.name] + (reserved + family.samples.map(\.suffix)).map { family.name + $0 })
     }
 }
 

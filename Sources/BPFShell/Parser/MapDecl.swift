@@ -49,6 +49,12 @@ public enum MapKind: Equatable, Sendable {
 
     static let kindNames = ["hash", "count", "hist", "lhist", "array", "stats", "min", "max"]
 
+    /// A table's value column: "count" for counters, "value" otherwise.
+    var valueLabel: String {
+        if case .count = self { return "count" }
+        return "value"
+    }
+
     /// Keyed u64 counters (count<K>, hash<K, u64>): sorted, and cut to a top N, by value.
     var holdsCounters: Bool {
         switch self {

@@ -42,16 +42,26 @@ extension Session {
         cBlocks.append(code)
     }
 
-    /// A full print of a counter map of more than `LargeTable.threshold` keys, to be
-    /// streamed; nil for smaller maps and other kinds (and in notebooks, which show tables).
-    func largeTable(of map: SessionMap, selection: MapContents.Selection) throws -> LargeTable? {
-        guard selection.limit == nil, presenter.richDisplay == nil, map.decl.kind.holdsCounters else { return nil }
+    /// What `print` shows of a map: a counter map of more than `LargeTable.threshold`
+    /// keys streamed (not in notebooks, which show tables), anything else whole. A full
+    /// print of a counter map reads it once, flat, whichever way it is then shown.
+    enum Printed {
+        case streamed(LargeTable)
+        case whole(MapContents)
+    }
+
+    func printed(_ map: SessionMap, selection: MapContents.Selection) throws -> Printed {
+        guard selection.limit == nil, map.decl.kind.holdsCounters else { return .whole(try contents(of: map, selection: selection)) }
         let counters = try withKernelErrors(at: nil) { () throws -> FlatCounters in try backend.counters(of: map.handle) }
-        guard counters.count > LargeTable.threshold else { return nil }
-        let label: String
-        if case .count = map.decl.kind { label = "count" } else { label = "value" }
-        return LargeTable(name: map.decl.name, valueLabel: label, keyType: map.keyType, counters: counters,
-                          byKey: selection.order == .keyAscending)
+        if counters.count > LargeTable.threshold, presenter.richDisplay == nil,
+           let table = LargeTable(name: map.decl.name, valueLabel: map.decl.kind.valueLabel, keyType: map.keyType,
+                                  counters: counters, byKey: selection.order == .keyAscending) {
+            return .streamed(table)
+        }
+        let entries = (0..<counters.count).map { index in
+            RawEntry(key: Array(counters.key(at: index)), value: withUnsafeBytes(of: counters.values[index].littleEndian) { Array($0) })
+        }
+        return .whole(shaped(map, entries: entries, selection: selection))
     }
 
     func contents(of map: SessionMap, selection: MapContents.Selection) throws -> MapContents {
@@ -63,6 +73,10 @@ extension Session {
             }
             return try backend.entries(of: map.handle)
         }
+        return shaped(map, entries: entries, selection: selection)
+    }
+
+    private func shaped(_ map: SessionMap, entries: [RawEntry], selection: MapContents.Selection) -> MapContents {
         snapshotStackProcesses()
         return MapContents.build(kind: map.decl.kind, keyType: map.keyType, valueType: map.valueType,
                                  entries: entries, selection: selection, stacks: stackSymbolizer())

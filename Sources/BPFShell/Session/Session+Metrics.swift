@@ -13,8 +13,9 @@ final class MetricsService {
         var mapIDs: [Int]
         var probesAttached: Int
         var hasStackMap: Bool
-        var processCount: Int
-        var pointCount: Int
+        /// Bumped whenever processes' mappings or probe points' names change (an exec
+        /// replaces a pid's mappings without changing how many there are).
+        var namesGeneration: Int
         var keepsTracingFrames: Bool
     }
 
@@ -47,12 +48,43 @@ extension Session {
         return listener.boundAddress
     }
 
+    /// `bpfsh --metrics [ADDR:]PORT`: serves before the first command, as `serve metrics`
+    /// would, but is no cell of the session (not in history, notebooks or cell numbers).
+    public func serveMetrics(_ address: String) -> Bool {
+        let text = "serve metrics " + address
+        let source = SourceContext(sourceName: "--metrics", text: text, lineOffset: 0)
+        guard case let .complete(commands) = CommandParser.parse(text), let syntax = commands.first, commands.count == 1 else {
+            report(.error("'\(address)' is not an address to listen on", hint: "--metrics takes [ADDR:]PORT, e.g. 9100 or :9100"), source: source)
+            return false
+        }
+        currentCommand = ServeCommand.name
+        if isDryRun {
+            say("dry run: metrics are not served")
+            return true
+        }
+        do {
+            try ServeCommand(syntax).execute(in: self, cell: 0)
+        } catch let diagnostic as Diagnostic {
+            report(diagnostic, source: source)
+            return false
+        } catch {
+            report(.error("cannot serve metrics: \(error)"), source: source)
+            return false
+        }
+        presenter.flush()
+        // What it printed belongs to no cell.
+        _ = presenter.takeTranscript()
+        return true
+    }
+
     /// Stops the endpoint and lets go of its readers (and so of dropped maps).
     func stopMetrics() {
         guard let service = metricsService else { return }
         metricsService = nil
+        // The exporter first: a scrape in flight finishes unanswered before the HTTP
+        // server's threads end (its answer would go to an event loop that is gone).
+        service.exporter.stop()
         service.listener.close()
-        service.exporter.clear()
     }
 
     /// Gives the endpoint the session's maps as they are now, when they changed since
@@ -61,7 +93,7 @@ extension Session {
         guard let service = metricsService else { return }
         let state = MetricsService.PublishedState(
             mapIDs: maps.map(\.id), probesAttached: probes.filter(\.isAttached).count, hasStackMap: backend.recordsProcesses,
-            processCount: processMaps.count, pointCount: pointLabels.count, keepsTracingFrames: stackFrames == .all)
+            namesGeneration: namesGeneration, keepsTracingFrames: stackFrames == .all)
         guard state != service.publishedState else { return }
         var snapshot = MetricsSnapshot()
         var readers: [Int: any ConcurrentMapReader] = [:]
@@ -92,7 +124,8 @@ extension Session {
                           hint: "name one of its addresses, 127.0.0.1 (the default), or ':\(address.port)' for all of them")
         case .permissionDenied:
             return .error("cannot serve metrics on \(address): permission denied",
-                          hint: "ports below 1024 need root or CAP_NET_BIND_SERVICE")
+                          hint: geteuid() == 0 ? "bpfsh runs as root, so a security policy (SELinux, AppArmor, a seccomp filter) forbids it"
+                              : "ports below net.ipv4.ip_unprivileged_port_start (1024) need root or CAP_NET_BIND_SERVICE")
         case .unknownHost:
             return .error("cannot serve metrics on \(address): no address is known for '\(address.host)'",
                           hint: "give an IP address, e.g. 127.0.0.1:\(address.port)")

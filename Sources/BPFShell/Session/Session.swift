@@ -73,7 +73,9 @@ public final class Session {
     var nextMapID = 1
     /// What each probe_name() value names ("tracepoint:syscalls:sys_enter_openat"), kept
     /// after its probe is dropped so maps keyed by it still read.
-    var pointLabels: [UInt32: String] = [:]
+    var pointLabels: [UInt32: String] = [:] {
+        didSet { namesGeneration &+= 1 }
+    }
     /// Whether print() lines carry a time (`set timestamps wall|elapsed|off`).
     var timestamps: EventClock.Style = .off
     /// Turns the kernel's CLOCK_MONOTONIC into wall-clock and session time.
@@ -107,12 +109,15 @@ public final class Session {
     /// Set while a chunk typed at the prompt runs: what its commands' diagnostics and
     /// history entries are numbered by.
     private var activePromptNumber: Int?
-    /// Consumed by the outermost execute: commands a `load` runs keep their file's lines.
-    private var promptNumberForNextExecute: Int?
     public private(set) var isFinished = false
     private var isClosed = false
     /// Mappings of processes whose user stacks were captured, by pid.
-    var processMaps: [UInt32: ProcessMaps] = [:]
+    var processMaps: [UInt32: ProcessMaps] = [:] {
+        didSet { namesGeneration &+= 1 }
+    }
+    /// Counts changes to what names stacks and probe points (the metrics endpoint
+    /// republishes when it moves).
+    var namesGeneration = 0
     lazy var kernelSymbols = KernelSymbols()
     let binarySymbols = BinarySymbolCache()
     /// `set stack-frames`: whether kernel stacks keep the dispatch into the probe.
@@ -178,16 +183,16 @@ public final class Session {
     @discardableResult
     public func executeTyped(_ chunk: CommandGatherer.Chunk) -> Bool {
         promptCount += 1
-        promptNumberForNextExecute = promptCount
         activePromptNumber = promptCount
         defer { activePromptNumber = nil }
-        return execute(chunk.text, parsed: chunk.parsed, sourceName: nil, lineOffset: 0)
+        return execute(chunk.text, parsed: chunk.parsed, sourceName: nil, lineOffset: 0, promptNumber: promptCount)
     }
 
-    private func execute(_ text: String, parsed: CommandParser.Result, sourceName: String?, lineOffset: Int) -> Bool {
+    /// `promptNumber`: the prompt's number for a chunk typed there (commands a `load` in
+    /// it runs keep their file's lines, so only the outermost execute gets one).
+    private func execute(_ text: String, parsed: CommandParser.Result, sourceName: String?, lineOffset: Int,
+                         promptNumber: Int? = nil) -> Bool {
         let name = sourceName ?? configuration.sourceName
-        let promptNumber = promptNumberForNextExecute
-        promptNumberForNextExecute = nil
         switch parsed {
         case .needsMore:
             cellCount += 1
@@ -343,14 +348,15 @@ public final class Session {
         return nil
     }
 
-    /// What streamed while the prompt waited (print() lines of attached probes) goes
-    /// under the cell before, marked so a notebook does not pass it off as that cell's.
+    /// What streamed between commands (print() lines of attached probes while the prompt
+    /// waited) goes under the cell before, marked so a notebook does not pass it off as
+    /// that cell's.
     private func appendToLastEntry(_ text: String) {
         guard !text.isEmpty, let last = history.lastIndex(where: { !$0.isProse }) else { return }
         history[last].output += Self.whileIdleMarker + text
     }
 
-    static let whileIdleMarker = "[printed while the prompt waited]\n"
+    static let whileIdleMarker = "[printed between commands]\n"
 
     /// Comment lines of a script (or typed at the prompt) between commands: prose for
     /// notebooks, one paragraph per run of lines. `#` and one space are taken off.
@@ -369,7 +375,9 @@ public final class Session {
     /// the header `save` writes).
     public static func isProse(_ line: String) -> Bool {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
+        // Not what `save` writes itself: its header and, with --all, the failed commands.
         return trimmed.hasPrefix("#") && !trimmed.hasPrefix("#!") && !trimmed.hasPrefix("# bpfsh session script")
+            && !trimmed.hasPrefix("# failed: ") && !trimmed.hasPrefix("#         ")
     }
 
     func finish() {

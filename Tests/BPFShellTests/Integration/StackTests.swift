@@ -156,7 +156,7 @@ struct StackTests {
         shell.send("print ks top 1")
         _ = shell.finish()
         #expect(shell.errors.contains("'12' is not a number of stack slots from 1024 to 1048576"), "\(shell.errors)")
-        #expect(shell.output.contains("stack-slots: 4096 (about 4.0 MiB"), "\(shell.output)")
+        #expect(shell.output.contains("stack-slots: 4096 (about 4.1 MiB"), "\(shell.output)")
         #expect(listed.contains("max_entries 4096"), "\(listed)")
         #expect(shell.errors.contains("the stack map exists already"), "\(shell.errors)")
         #expect(shell.output.contains("ks["), "the probe still counts: \(shell.output)")

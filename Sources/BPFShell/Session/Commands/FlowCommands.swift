@@ -72,7 +72,7 @@ struct EveryCommand: ShellCommand {
 /// `set output json|text`, `set ringbuf SIZE`, `set strlen N`, `set timestamps …`, `set stack-frames …`.
 struct SetCommand: ShellCommand {
     static let name = "set"
-    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe), map-memory-limit SIZE (the most kernel memory one map may take, 1G unless set), stack-slots N (the stack map's slots, before the first probe that takes a stack: more distinct stacks than about half of them collide and are lost)"
+    static let summary = "change a setting: output text|json, ringbuf SIZE (before the first probe), strlen N (str() for later probes), timestamps off|wall|elapsed (on print() lines), stack-frames traced|all (all keeps the kernel's dispatch into the probe), map-memory-limit SIZE (the most kernel memory one map may take, 1G unless set), stack-slots N (the stack map's slots, 16384 unless set, before the first probe that takes a stack: stacks that hash to a taken slot are lost, a quarter of 10,000 distinct ones at the default)"
     static let usage = "set output text|json | set ringbuf SIZE | set strlen N | set timestamps off|wall|elapsed | set stack-frames traced|all | set map-memory-limit SIZE | set stack-slots N"
     static let settings = ["output", "ringbuf", "strlen", "timestamps", "stack-frames", "map-memory-limit", "stack-slots"]
     static let example = "set output json"

@@ -61,12 +61,10 @@ struct PrintCommand: ShellCommand {
                                    at: mapToken.range, hint: "top applies to maps with keys: count<K>, hash<K,V>, hist<K>, stats<K>")
         }
         session.drainEvents()
-        if let large = try session.largeTable(of: map, selection: selection) {
-            session.presenter.showLargeTable(large)
-            return
+        switch try session.printed(map, selection: selection) {
+        case let .streamed(table): session.presenter.showLargeTable(table)
+        case let .whole(contents): session.show(.map(name: map.decl.name, contents: contents, unit: unit))
         }
-        let contents = try session.contents(of: map, selection: selection)
-        session.show(.map(name: map.decl.name, contents: contents, unit: unit))
     }
 }
 
