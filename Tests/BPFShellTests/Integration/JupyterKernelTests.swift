@@ -98,7 +98,11 @@ struct JupyterKernelTests {
         // The result goes to a file: Python and Jupyter may print warnings on stderr after it.
         let resultPath = prefix + "/result.json"
         try script.write(toFile: harness, atomically: true, encoding: .utf8)
-        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", "JUPYTER_PLATFORM_DIRS=1", Self.python, harness, program.path,
+        // Kernels' connection files under the prefix: a kernel the harness left behind (a
+        // failed run never reaches its shutdown) is found by it and ended below.
+        defer { Self.killKernels(under: prefix) }
+        let run = try TimedProcess.run("/usr/bin/env", ["JUPYTER_PATH=\(prefix)/share/jupyter", "JUPYTER_RUNTIME_DIR=\(prefix)/runtime",
+                                                        "JUPYTER_PLATFORM_DIRS=1", Self.python, harness, program.path,
                                         Self.root.appendingPathComponent("sessions/notebook.ipynb").path, resultPath],
                                        timeout: 240)
         #expect(run.status == 0, "\(run.output.suffix(3000))")
@@ -127,6 +131,40 @@ struct JupyterKernelTests {
         #expect((result["logos"] as? [String]) == ["logo-32x32", "logo-64x64", "logo-svg"], "\(result["logos"] ?? "none")")
         #expect(result["logos_decode"] as? Bool == true)
         #expect(leaks.leftovers(waiting: 30).isEmpty, "restart and shutdown leave no BPF object")
+    }
+
+    /// SIGTERM ends an idle kernel cleanly: its heartbeat thread is out of zmq before its
+    /// socket closes (libzmq asserted, or hung, when it was not).
+    @Test func sigtermEndsTheKernelCleanly() throws {
+        try Capabilities.requireBPF()
+        let folder = try makeTemporaryDirectory(prefix: "bpfsh-kernel")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for round in 0..<3 {
+            let ports = (0..<5).map { _ in HTTPFetch.freePort() }
+            let connection = """
+            {"shell_port": \(ports[0]), "iopub_port": \(ports[1]), "stdin_port": \(ports[2]), "control_port": \(ports[3]),
+             "hb_port": \(ports[4]), "ip": "127.0.0.1", "key": "k", "transport": "tcp", "signature_scheme": "hmac-sha256"}
+            """
+            try connection.write(toFile: folder + "/kernel-\(round).json", atomically: true, encoding: .utf8)
+            let kernel = try ShellProcess(arguments: ["jupyter", "--connection-file", folder + "/kernel-\(round).json"], timeout: 30)
+            usleep(700_000)
+            kernel.process.signal(SIGTERM)
+            let status = kernel.finish(timeout: 10)
+            #expect(status == 0, "round \(round): \(kernel.errors)")
+            #expect(!kernel.errors.contains("Assertion"), "\(kernel.errors)")
+        }
+    }
+
+    /// SIGKILLs every process whose command line names `prefix` (jupyter_client starts
+    /// kernels in sessions of their own, out of reach of the harness's deadline).
+    static func killKernels(under prefix: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                  let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  String(decoding: command, as: UTF8.self).contains(prefix + "/runtime") else { continue }
+            kill(pid, SIGKILL)
+        }
     }
 
     /// Messages are signed with HMAC-SHA256 of the connection key; a tampered one is refused.

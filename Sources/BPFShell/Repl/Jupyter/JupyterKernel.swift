@@ -50,9 +50,17 @@ public final class JupyterKernel {
 
     /// Serves until a shutdown request; returns the exit status.
     public func run() -> Int32 {
+        let beatEnded = DispatchSemaphore(value: 0)
         let beat = Thread { [heartbeat] in
+            // Signals are the main loop's (SIGTERM ends it, SIGINT stops a `run`): a signal
+            // interrupting zmq's wait here trips an assertion in libzmq.
+            var blocked = sigset_t()
+            sigemptyset(&blocked)
+            for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&blocked, signal) }
+            pthread_sigmask(SIG_BLOCK, &blocked, nil)
             // The heartbeat echoes whatever arrives, on its own thread, even while a cell runs.
             while let frames = heartbeat.receive(wait: true) { heartbeat.send(frames) }
+            beatEnded.signal()
         }
         beat.start()
         while running, Signals.termination == nil {
@@ -68,6 +76,8 @@ public final class JupyterKernel {
         session.close()
         for socket in [shell, control, stdin, iopub] { socket.close() }
         zmq_ctx_shutdown(context) // ends the heartbeat's blocking receive
+        // Its socket is closed only once its thread is out of zmq: sockets are not thread-safe.
+        beatEnded.wait()
         heartbeat.close()
         zmq_ctx_term(context)
         return 0
