@@ -111,7 +111,9 @@ final class Presenter {
     }
 
     func show(_ item: OutputItem) {
-        let plainText = plain.render(item)
+        // Beside JSON the text is the transcript's alone, which keeps what is left of its cap.
+        let budget = format == .json && richDisplay == nil ? max(0, Self.transcriptLimit - transcript.utf8.count) : nil
+        let plainText = plain.render(item, byteBudget: budget)
         // Warnings and errors are kept past the cap: a flood of print() lines must not hide
         // the warning that records were lost.
         keep(plainText.text, always: plainText.isError)

@@ -44,7 +44,12 @@ public struct TextRenderer {
         self.useColor = useColor
     }
 
-    public func render(_ item: OutputItem) -> RenderedOutput {
+    /// `byteBudget`: a map's rows stop once this much text is made (a transcript beside
+    /// JSON output keeps 256 KB; rendering 10,000 stacks as text for it would be waste).
+    public func render(_ item: OutputItem, byteBudget: Int? = nil) -> RenderedOutput {
+        if let byteBudget, case let .map(name, .table(table), _) = item, table.rows.contains(where: { $0.key.containsStack }) {
+            return RenderedOutput(text: renderStackRows(table, name: name, byteBudget: byteBudget), isError: false)
+        }
         switch item {
         case let .status(status):
             return RenderedOutput(text: status.message + "\n", isError: false)
@@ -144,9 +149,13 @@ public struct TextRenderer {
     }
 
     /// Rows keyed by stacks, bpftrace style: the frames one per line inside `name[ … ]: value`.
-    func renderStackRows(_ table: MapContents.Table, name: String) -> String {
+    func renderStackRows(_ table: MapContents.Table, name: String, byteBudget: Int = .max) -> String {
         var out = ""
-        for row in table.rows {
+        for (index, row) in table.rows.enumerated() {
+            if out.utf8.count > byteBudget {
+                out += "… (\(table.rows.count - index) more rows not kept)\n"
+                break
+            }
             out += "\(name)[\n"
             for line in keyLines(row.key) { out += "    \(line)\n" }
             out += "]: \(row.value)\n\n"
