@@ -68,35 +68,6 @@ public final class KernelMap {
         return entries
     }
 
-    /// The `limit` entries whose u64 counters are largest, read in batches without
-    /// keeping (or allocating) the others: a top 20 of a million keys holds 20.
-    public func topEntries(limit: Int) throws(KernelError) -> [RawEntry] {
-        var best: [(score: UInt64, key: [UInt8], raw: [UInt8])] = [] // largest first
-        var threshold: UInt64 = 0 // the smallest score kept, once `limit` are kept
-        // Per entry: one sum over CPUs read in place; bytes are copied only for a winner.
-        let cpus = isPerCPU ? Self.possibleCPUs : 1
-        let visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void = { key, raw in
-            guard raw.count >= 8 else { return }
-            var score: UInt64 = 0
-            for cpu in 0..<cpus where (cpu + 1) * 8 <= raw.count {
-                score &+= raw.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
-            }
-            if best.count == limit, score <= threshold { return }
-            let index = best.firstIndex { $0.score < score } ?? best.count
-            best.insert((score, Array(key), Array(raw)), at: index)
-            if best.count > limit { best.removeLast() }
-            if best.count == limit, let last = best.last { threshold = last.score }
-        }
-        do {
-            try visitBatchedRaw(visit)
-        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
-            for entry in try readKeyByKey() {
-                entry.key.withUnsafeBytes { key in entry.value.withUnsafeBytes { raw in visit(key, raw) } }
-            }
-        }
-        return best.map { RawEntry(key: $0.key, value: foldPerCPU($0.raw)) }
-    }
-
     /// Every key, and its u64 value summed over CPUs, in two flat arrays: a full print of a
     /// million counters holds 12 bytes each instead of a pair of arrays per entry.
     public func flatCounters() throws(KernelError) -> FlatCounters {
@@ -120,7 +91,7 @@ public final class KernelMap {
     func visitEntries(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {
         do {
             try visitBatched(visit)
-        } catch let error where error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 {
+        } catch let error where Self.lacksBatchLookup(error) {
             for entry in try readKeyByKey() { visit(entry.key[...], entry.value[...]) }
         }
     }
@@ -137,58 +108,7 @@ public final class KernelMap {
         }
     }
 
-    /// Each entry's key and raw value as bytes valid during the call (no copy per entry).
-    private func visitBatchedRaw(_ visit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(KernelError) {
-        let keySize = keySize, valueSize = lookupValueSize
-        try lookUpInBatches { keys, values, count in
-            keys.withUnsafeBytes { keyBuffer in
-                values.withUnsafeBytes { valueBuffer in
-                    for index in 0..<count {
-                        visit(UnsafeRawBufferPointer(rebasing: keyBuffer[index * keySize..<(index + 1) * keySize]),
-                              UnsafeRawBufferPointer(rebasing: valueBuffer[index * valueSize..<(index + 1) * valueSize]))
-                    }
-                }
-            }
-        }
-    }
-
-    /// The map read with bpf_map_lookup_batch, a chunk at a time: `consume` gets the
-    /// chunk's keys and raw values and how many entries it holds.
-    private func lookUpInBatches(_ consume: ([UInt8], [UInt8], Int) -> Void) throws(KernelError) {
-        var chunk = min(max(maxEntries, 1), 65536)
-        let tokenSize = max(keySize, 8)
-        var inToken = [UInt8](repeating: 0, count: tokenSize)
-        var outToken = [UInt8](repeating: 0, count: tokenSize)
-        var isFirst = true
-        while true {
-            var keys = [UInt8](repeating: 0, count: chunk * keySize)
-            var values = [UInt8](repeating: 0, count: chunk * lookupValueSize)
-            var count = UInt32(chunk)
-            let result = keys.withUnsafeMutableBytes { keyBuffer in
-                values.withUnsafeMutableBytes { valueBuffer in
-                    inToken.withUnsafeMutableBytes { inBuffer in
-                        outToken.withUnsafeMutableBytes { outBuffer in
-                            bpf_map_lookup_batch(fd, isFirst ? nil : inBuffer.baseAddress, outBuffer.baseAddress,
-                                                 keyBuffer.baseAddress, valueBuffer.baseAddress, &count, nil)
-                        }
-                    }
-                }
-            }
-            if result == -ENOSPC, chunk < maxEntries * 4 + 64 {
-                chunk *= 2 // one hash bucket held more entries than the chunk: retry larger
-                continue
-            }
-            if result < 0, result != -ENOENT {
-                try LibBPF.check(result, .readMap, "'\(name)'")
-            }
-            consume(keys, values, Int(count))
-            if result == -ENOENT { return }
-            isFirst = false
-            swap(&inToken, &outToken)
-        }
-    }
-
-    private func readKeyByKey() throws(KernelError) -> [RawEntry] {
+    func readKeyByKey() throws(KernelError) -> [RawEntry] {
         var entries: [RawEntry] = []
         var key = [UInt8](repeating: 0, count: keySize)
         var next = [UInt8](repeating: 0, count: keySize)
@@ -214,7 +134,7 @@ public final class KernelMap {
     /// Per-CPU counters are u64: sum them into one value. Stats records add their counts
     /// and sums and keep the extremes of the CPUs that saw a value. Other per-CPU values
     /// keep CPU 0.
-    private func foldPerCPU(_ raw: [UInt8]) -> [UInt8] {
+    func foldPerCPU(_ raw: [UInt8]) -> [UInt8] {
         guard isPerCPU else { return raw }
         if fold == .stats, valueSize == 32 { return foldStats(raw) }
         guard valueSize == 8 else { return Array(raw.prefix(valueSize)) }
@@ -350,12 +270,13 @@ public final class KernelMap {
 
 extension KernelMap {
     /// A stack map's entry: return addresses innermost first, up to the first zero.
+    /// Read straight into the array returned (a print looks up thousands of stacks).
     func stackAddresses(id: Int32) -> [UInt64]? {
-        let key = withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { Array($0) }
-        guard let bytes = lookup(key) else { return nil }
-        let addresses: [UInt64] = bytes.withUnsafeBytes { buffer in
-            (0..<(buffer.count / 8)).map { buffer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
-        }
-        return Array(addresses.prefix { $0 != 0 })
+        var key = UInt32(bitPattern: id)
+        var addresses = [UInt64](repeating: 0, count: (lookupValueSize + 7) / 8)
+        let result = addresses.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        guard result == 0 else { return nil }
+        if let end = addresses.firstIndex(of: 0) { addresses.removeSubrange(end...) }
+        return addresses
     }
 }

@@ -150,10 +150,10 @@ public struct JSONRenderer {
     }
 
     private func line(_ value: JSONValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         value.write(to: &out)
-        out += "\n"
-        return out
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -163,37 +163,38 @@ public indirect enum JSONValue: Sendable {
     case array([JSONValue]), object([(String, JSONValue)])
 
     public var encoded: String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the encoding to `out`: one growing string, not a string per value joined
-    /// level by level (a map of 10,000 stacks holds 150,000 frames).
-    public func write(to out: inout String) {
+    /// Appends the UTF-8 encoding to `out`: one growing byte array, not a string per value
+    /// joined level by level (a map of 10,000 stacks holds 150,000 frames), and bytes, not
+    /// a String, which would re-check each appended piece for ASCII.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case let .bool(flag): out += flag ? "true" : "false"
+        case .null: out += "null".utf8
+        case let .bool(flag): out += (flag ? "true" : "false").utf8
         case let .number(number):
-            out += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-        case let .integer(digits): out += digits
+            out += (number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)).utf8
+        case let .integer(digits): out += digits.utf8
         case let .string(text): Self.quote(text, into: &out)
         case let .array(values):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 value.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case let .object(members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.quote(member.0, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 member.1.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
@@ -203,36 +204,35 @@ public indirect enum JSONValue: Sendable {
     }
 
     static func quote(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         quote(text, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func quote(_ text: String, into out: inout String) {
-        // Most text (frames, names, comms) needs no escape: one pass over the bytes.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += "\""
-            out += text
-            out += "\""
+    static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most text (frames, names, comms) needs no escape: one pass over the bytes, then one copy.
+        let needsEscape: (UInt8) -> Bool = { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        let isPlain = text.utf8.withContiguousStorageIfAvailable { !$0.contains(where: needsEscape) }
+            ?? !text.utf8.contains(where: needsEscape)
+        if isPlain {
+            out += text.utf8
+            out.append(UInt8(ascii: "\""))
             return
         }
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += #"\""#.utf8
+            case UInt8(ascii: "\\"): out += #"\\"#.utf8
+            case UInt8(ascii: "\n"): out += #"\n"#.utf8
+            case UInt8(ascii: "\r"): out += #"\r"#.utf8
+            case UInt8(ascii: "\t"): out += #"\t"#.utf8
+            case ..<0x20:
+                let hex = String(byte, radix: 16)
+                out += ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8
+            default: out.append(byte) // bytes of multi-byte characters pass through whole
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

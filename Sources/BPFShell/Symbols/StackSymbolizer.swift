@@ -11,8 +11,16 @@ final class StackSymbolizer: StackResolver {
     /// The tables this symbolizer has asked for: each file is checked once per print, not per frame.
     private var tables: [String: ELFSymbolTable?] = [:]
     /// Frames already named in this print: stacks repeat the same few thousand addresses.
+    /// By process and address first (two integers hash fast), then by file and offset
+    /// (processes of one program share the names but not the addresses).
+    private var processFrames: [ProcessAddress: String] = [:]
     private var userFrames: [UserFrame: String] = [:]
     private var kernelFrames: [UInt64: String] = [:]
+
+    private struct ProcessAddress: Hashable {
+        var pid: UInt32
+        var address: UInt64
+    }
 
     private struct UserFrame: Hashable {
         var path: String
@@ -41,7 +49,7 @@ final class StackSymbolizer: StackResolver {
         case let .kernelAddress(address): return FrameName.clean(kernel.describe(address))
         case let .userAddress(pid, address):
             guard let maps = processMaps(pid) else { return "0x" + String(address, radix: 16) + " (process \(pid): mappings unknown)" }
-            return describeUser(address, maps)
+            return describeUser(address, pid: pid, maps)
         }
     }
 
@@ -65,10 +73,18 @@ final class StackSymbolizer: StackResolver {
         guard let maps = processMaps(pid) else {
             return addresses.map { "0x" + String($0, radix: 16) + " (process \(pid): mappings unknown)" }
         }
-        return addresses.map { describeUser($0, maps) }
+        return addresses.map { describeUser($0, pid: pid, maps) }
     }
 
-    private func describeUser(_ address: UInt64, _ maps: ProcessMaps) -> String {
+    private func describeUser(_ address: UInt64, pid: UInt32, _ maps: ProcessMaps) -> String {
+        let processAddress = ProcessAddress(pid: pid, address: address)
+        if let known = processFrames[processAddress] { return known }
+        let named = describeUncached(address, maps)
+        processFrames[processAddress] = named
+        return named
+    }
+
+    private func describeUncached(_ address: UInt64, _ maps: ProcessMaps) -> String {
         guard let region = maps.region(containing: address) else { return "0x" + String(address, radix: 16) }
         if region.isAnonymous {
             // JIT-ed code: named only if the JIT wrote a perf map, like perf shows it.

@@ -139,6 +139,40 @@ struct CoreSessionTests {
         #expect(fullRows.count == 33, "top 3 then all 30: \(fullRows.count)")
     }
 
+    /// A top N of a hash map of half a million buckets is read by one thread per CPU over
+    /// shares of the buckets: the heavy keys come out exact, each once, among 150,000 others.
+    @Test func topNOfABigMapReadInParallel() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let fd = open("/dev/zero", O_RDONLY)
+        defer { close(fd) }
+        let shell = try ShellProcess()
+        shell.send("map offsets count<u64> size 400000")
+        shell.send("probe tracepoint:syscalls:sys_enter_lseek { if (pid() == \(pid) && args->fd == \(fd)) count(offsets, args->offset); }")
+        #expect(shell.waitForOutput("p1 attached"), "\(shell.errors)")
+        for offset in 1...150_000 { lseek(fd, off_t(offset), SEEK_SET) }
+        for heavy in 1...5 { for _ in 0..<(heavy * 10) { lseek(fd, off_t(1_000_000 + heavy), SEEK_SET) } }
+        shell.send("print offsets top 5")
+        shell.send("print offsets top 30")
+        #expect(shell.finish() == 0, "\(shell.errors)")
+        #expect(shell.output.contains("""
+                KEY  COUNT
+            1000005     50
+            1000004     40
+            1000003     30
+            1000002     20
+            1000001     10
+
+            """), "\(shell.output.prefix(2000))")
+        let keys = shell.output.split(separator: "\n").compactMap { line -> Int? in
+            let fields = line.split(separator: " ")
+            return fields.count == 2 ? Int(fields[0]) : nil
+        }
+        #expect(keys.count == 35, "top 5 then top 30: \(keys.count) rows")
+        #expect(Set(keys.suffix(30)).count == 30, "a key shown twice: \(keys.suffix(30))")
+        #expect(leaks.leftovers(of: shell).isEmpty)
+    }
+
     /// Known values land in the log2 and linear buckets they belong to.
     @Test func histogramsOfKnownValues() throws {
         try Capabilities.requireBPF()

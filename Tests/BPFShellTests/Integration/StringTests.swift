@@ -12,7 +12,7 @@ struct StringTests {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-str-\(pid).txt").path
-        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let shell = try ShellProcess()
         shell.send("map files count<str_t>")
