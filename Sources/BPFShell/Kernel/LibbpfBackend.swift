@@ -383,19 +383,17 @@ public final class LibbpfBackend: TracingBackend {
 
     // MARK: Teardown
 
-    /// Links are destroyed concurrently: each waits out an RCU grace period in the
-    /// kernel, and those overlap.
-    /// Up to this many links are released before quit returns (about 40 ms each, one
-    /// after another in the kernel); more go to a holder process.
-    static let linksReleasedInline = 3
-
+    /// Releasing a tracepoint's perf event waits out a grace period in the kernel (40 to
+    /// 70 ms, one event after another), longer than all the rest of a one-probe script's
+    /// run. So quit never waits for it: the programs are switched off at once, and a
+    /// holder process (forked in about a millisecond) takes the release after bpfsh exits.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         let links = probes.flatMap { $0.takeLinks() }
-        if links.count + detacher.pendingLinks > Self.linksReleasedInline {
-            // Stop every program at once, then let a holder process take the kernel's
-            // slow release of the events (see bpfsh_fork_release_holder): quit returns now.
+        if !links.isEmpty || detacher.pendingLinks > 0 {
+            // See bpfsh_fork_release_holder: it holds our fds, so the links destroyed
+            // below are released for good only when it exits, after bpfsh.
             probes.forEach { try? $0.setEnabled(false) }
             _ = bpfsh_fork_release_holder()
         }

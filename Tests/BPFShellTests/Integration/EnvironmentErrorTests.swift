@@ -42,6 +42,38 @@ struct EnvironmentErrorTests {
         #expect(after.subtracting(before).filter { $0.hasPrefix("bpfsh-cache-") }.isEmpty, "the private cache is removed")
     }
 
+    /// A session killed with SIGKILL cannot remove its scratch folder (bpfsh-PID-XXXXXX
+    /// under the temporary directory); the next session removes it at start, and leaves
+    /// alone the folders of sessions still running.
+    @Test func scratchOfAKilledSessionIsRemovedAtTheNextStart() throws {
+        try Capabilities.requireBPF()
+        let leaks = LeakCheck()
+        let temporary = NSTemporaryDirectory()
+        func scratchFolders(of pid: pid_t) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).filter { $0.hasPrefix("bpfsh-\(pid)-") }
+        }
+        let killed = try ShellProcess()
+        killed.send("map c count<u32>")
+        killed.send("probe tracepoint:syscalls:sys_enter_getppid { count(c, 1); }")
+        #expect(killed.waitForOutput("p1 attached"), "\(killed.errors)")
+        let killedPID = killed.process.pid
+        #expect(scratchFolders(of: killedPID).count == 1, "a session compiles in a scratch folder of its own")
+        killed.process.signal(SIGKILL)
+        _ = killed.finish()
+        #expect(scratchFolders(of: killedPID).count == 1, "SIGKILL leaves it behind")
+
+        let running = try ShellProcess()
+        running.send("map c count<u32>")
+        #expect(running.waitForOutput("map c"), "\(running.errors)")
+        let result = try ShellProcess.run("map c count<u32>\nprobe tracepoint:syscalls:sys_enter_getppid { count(c, 1); }\n")
+        #expect(result.output.contains("p1 attached"), "\(result.errors)")
+        #expect(scratchFolders(of: killedPID).isEmpty, "the killed session's folder is removed")
+        #expect(scratchFolders(of: running.process.pid).count == 1, "a running session's folder stays")
+        #expect(running.finish() == 0)
+        #expect(scratchFolders(of: running.process.pid).isEmpty, "a session removes its own at quit")
+        #expect(leaks.leftovers().isEmpty)
+    }
+
     /// A damaged cache heals itself: truncated objects, PCH and vmlinux.h are rebuilt,
     /// never loaded or left to fail every compile.
     @Test(arguments: ["objects", "bpfsh_prelude.pch", "vmlinux.h", "headers removed"])
