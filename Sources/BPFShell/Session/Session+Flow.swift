@@ -1,6 +1,9 @@
 import Foundation
 
 extension Session {
+    /// Fewer records than this from one poll: wait a millisecond before the next.
+    static let recordsWorthAPoll = 1000
+
     /// True once SIGTERM or SIGHUP arrived: scripts and loops stop, the shell tears down.
     var isInterrupted: Bool { Signals.termination != nil }
 
@@ -24,10 +27,14 @@ extension Session {
             let now = DispatchTime.now().uptimeNanoseconds
             if let deadline, now >= deadline { break }
             let untilDeadline = deadline.map { ($0 - now) / 1_000_000 } ?? 100
-            backend.waitForEvents(milliseconds: Int32(min(100, max(1, untilDeadline))))
+            let drained = backend.waitForEvents(milliseconds: Int32(min(100, max(1, untilDeadline))))
             // No periodic look at new processes: each one is announced through the ring
             // buffer, which wakes this wait at once (see bpfsh_announce_process).
             presenter.flush()
+            // A steady stream keeps the ring buffer readable, so each poll returned at
+            // once with a few dozen records: one poll and one write per 60 lines. A
+            // millisecond's pause lets about a thousand gather (the buffer holds seconds).
+            if drained > 0, drained < Self.recordsWorthAPoll { usleep(1000) }
             if now >= nextReport {
                 reportRuntimeProblems()
                 // Processes announced since: scrapes can name their stacks.
