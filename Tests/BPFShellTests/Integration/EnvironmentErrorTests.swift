@@ -74,6 +74,46 @@ struct EnvironmentErrorTests {
         #expect(leaks.leftovers().isEmpty)
     }
 
+    /// A clang bpfsh started dies with it: SIGKILL during the cold build of the
+    /// precompiled header (clang runs for most of a second) leaves no compiler running on.
+    @Test func clangDiesWithAKilledSession() throws {
+        try Capabilities.requireBPF()
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("bpfsh-orphan-\(getpid())")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: cache) }
+        /// Children of `parent` whose command line holds `word`.
+        func children(of parent: pid_t, running word: String) -> [pid_t] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name in
+                guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                guard fields.count > 1, pid_t(fields[1]) == parent,
+                      let command = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+                return String(decoding: command, as: UTF8.self).contains(word) ? pid : nil
+            }
+        }
+        func isRunning(_ pid: pid_t) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !stat.contains(") Z ") // a zombie has ended; only its reaping is left
+        }
+        // An empty cache: the session builds vmlinux.h, then the PCH (clang -x c-header).
+        let shell = try ShellProcess(environment: ["XDG_CACHE_HOME": cache.path])
+        let until = Date().addingTimeInterval(20)
+        var compilers: [pid_t] = []
+        while compilers.isEmpty, Date() < until {
+            compilers = children(of: shell.process.pid, running: "c-header")
+            usleep(2_000)
+        }
+        try #require(!compilers.isEmpty, "no clang was seen building the precompiled header: \(shell.errors)")
+        shell.process.signal(SIGKILL)
+        _ = shell.finish()
+        // The build has most of a second to go: a clang left running would still be here.
+        usleep(300_000)
+        let survivors = compilers.filter(isRunning)
+        survivors.forEach { kill($0, SIGKILL) }
+        #expect(survivors.isEmpty, "clang \(survivors) kept running after bpfsh was killed")
+    }
+
     /// A damaged cache heals itself: truncated objects, PCH and vmlinux.h are rebuilt,
     /// never loaded or left to fail every compile.
     @Test(arguments: ["objects", "bpfsh_prelude.pch", "vmlinux.h", "headers removed"])
