@@ -44,13 +44,14 @@ enum PerEventMode: String, CaseIterable {
         switch self {
         case .count:
             return BPFShCommands(map: "map c count<comm_t>",
-                                 probe: "probe \(syscall.tracepoint) { count(c, comm()); }", print: "print c")
+                                 probe: "probe \(syscall.tracepoint) { count(c, comm()); }", print: "print c top 3")
         case .hist:
             return BPFShCommands(map: "map h hist",
                                  probe: "probe \(syscall.tracepoint) { hist(h, nsecs()); }", print: "print h")
         case .str:
             return BPFShCommands(map: "map f count<str_t>",
-                                 probe: "probe \(syscall.tracepoint) { count(f, str(args->filename)); }", print: "print f")
+                                 // Every path any process opened is a key: the log keeps short lines whole.
+                                 probe: "probe \(syscall.tracepoint) { count(f, str(args->filename)); }", print: "print f top 3")
         }
     }
 

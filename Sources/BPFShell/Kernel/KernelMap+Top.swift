@@ -83,9 +83,10 @@ extension KernelMap {
             tops = try readTops(limit: limit, parts: readerCount)
         } catch let error where Self.lacksBatchLookup(error) {
             var top = TopScores(limit: limit)
+            let cpus = counterCopies
             for entry in try readKeyByKey() {
                 entry.key.withUnsafeBytes { key in
-                    entry.value.withUnsafeBytes { raw in top.offer(score: score(of: raw), key: key, raw: raw) }
+                    entry.value.withUnsafeBytes { raw in top.offer(score: Self.score(of: raw, cpus: cpus), key: key, raw: raw) }
                 }
             }
             tops = [top]
@@ -123,13 +124,13 @@ extension KernelMap {
 
     private func readTop(limit: Int, buckets: BucketRange?) throws(KernelError) -> (top: TopScores, end: BatchEnd) {
         var top = TopScores(limit: limit)
-        let keySize = keySize, valueSize = lookupValueSize
+        let keySize = keySize, valueSize = lookupValueSize, cpus = counterCopies
         let end = try lookUpInBatches(buckets: buckets) { keys, values, count in
             keys.withUnsafeBytes { keyBuffer in
                 values.withUnsafeBytes { valueBuffer in
                     for index in 0..<count {
                         let raw = UnsafeRawBufferPointer(rebasing: valueBuffer[index * valueSize..<(index + 1) * valueSize])
-                        top.offer(score: score(of: raw),
+                        top.offer(score: Self.score(of: raw, cpus: cpus),
                                   key: UnsafeRawBufferPointer(rebasing: keyBuffer[index * keySize..<(index + 1) * keySize]),
                                   raw: raw)
                     }
@@ -139,10 +140,13 @@ extension KernelMap {
         return (top, end)
     }
 
-    /// A raw value's u64 counter, summed over CPUs for a per-CPU map.
-    private func score(of raw: UnsafeRawBufferPointer) -> UInt64 {
+    /// How many u64 copies of a counter one lookup returns: one per possible CPU for a
+    /// per-CPU map.
+    private var counterCopies: Int { isPerCPU ? Self.possibleCPUs : 1 }
+
+    /// A raw value's u64 counter, summed over its `cpus` copies.
+    private static func score(of raw: UnsafeRawBufferPointer, cpus: Int) -> UInt64 {
         guard raw.count >= 8 else { return 0 }
-        let cpus = isPerCPU ? Self.possibleCPUs : 1
         var total: UInt64 = 0
         for cpu in 0..<cpus where (cpu + 1) * 8 <= raw.count {
             total &+= raw.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)

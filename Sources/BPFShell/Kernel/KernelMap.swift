@@ -15,6 +15,9 @@ public final class KernelMap {
     public let keySize: Int
     public let valueSize: Int
     public let maxEntries: Int
+    /// Known at adoption: reads ask for each entry, so no set is built per question.
+    public let isPerCPU: Bool
+    public let isArray: Bool
     /// How a per-CPU value's copies become one.
     public var fold: PerCPUFold = .sumCounters
     private var isClosed = false
@@ -33,6 +36,9 @@ public final class KernelMap {
         keySize = Int(info.key_size)
         valueSize = Int(info.value_size)
         maxEntries = Int(info.max_entries)
+        isPerCPU = [BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH]
+            .map(\.rawValue).contains(info.type)
+        isArray = [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].map(\.rawValue).contains(info.type)
     }
 
     /// Creates a map without BTF (the session's ring buffer and counters).
@@ -42,15 +48,6 @@ public final class KernelMap {
         let fd = bpf_map_create(type, name, UInt32(keySize), UInt32(valueSize), UInt32(maxEntries), nil)
         try LibBPF.check(fd, .createMap, "'\(name)'")
         return try KernelMap(adopting: fd, name: name)
-    }
-
-    public var isPerCPU: Bool {
-        [BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH]
-            .map(\.rawValue).contains(mapType)
-    }
-
-    public var isArray: Bool {
-        [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].map(\.rawValue).contains(mapType)
     }
 
     static let possibleCPUs: Int = Int(max(libbpf_num_possible_cpus(), 1))

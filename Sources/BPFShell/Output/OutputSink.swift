@@ -147,8 +147,6 @@ final class Presenter {
         sink.flush()
     }
 
-    /// One print() record: its bytes as they are in text mode (the fast path: no String
-    /// per record), an `event` object in JSON mode.
     /// One print() record as it is: its bytes in text mode (no String per record), an
     /// `event` object in JSON mode.
     func showEvent(probe name: () -> String, text: UnsafeRawBufferPointer) {
