@@ -84,6 +84,16 @@ struct LargeTable {
         }
     }
 
+    /// The widest key's width in characters. Numbers: the widest is the largest, or the
+    /// most negative (no string per row to find it).
+    var keyWidth: Int {
+        switch keys {
+        case let .unsigned(numbers): return String(numbers.max() ?? 0).count
+        case let .signed(numbers): return max(String(numbers.max() ?? 0).count, String(numbers.min() ?? 0).count)
+        case let .text(texts): return texts.reduce(0) { max($0, $1.count) }
+        }
+    }
+
     /// The row ranges written one at a time.
     var chunks: [Range<Int>] {
         stride(from: 0, to: order.count, by: Self.rowsPerChunk).map { $0..<min($0 + Self.rowsPerChunk, order.count) }

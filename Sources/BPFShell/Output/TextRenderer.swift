@@ -123,8 +123,7 @@ public struct TextRenderer {
     /// A streamed table's header line and column widths (for all of its rows), laid out
     /// as `renderTable` lays out a whole one.
     func largeTableLayout(_ table: LargeTable) -> (header: String, keyWidth: Int, valueWidth: Int) {
-        var keyWidth = 3
-        for index in table.order { keyWidth = max(keyWidth, table.keyText(index).count) }
+        let keyWidth = max(3, table.keyWidth)
         // Counts are unsigned: the largest is the widest (no string per row to find it).
         let valueWidth = max(table.valueTitle.count, String(table.values.max() ?? 0).count)
         return (largeTableLine("KEY", table.valueTitle, table: table, keyWidth: keyWidth, valueWidth: valueWidth), keyWidth, valueWidth)

@@ -50,6 +50,18 @@ struct LargeTableTests {
         }
     }
 
+    /// Signed keys: the most negative is the widest (a minus sign and as many digits).
+    @Test func signedKeysStreamAsTheWholeTableReads() throws {
+        let (session, output, map) = try Self.session("map deltas count<s64> size 70000")
+        defer { session.close() }
+        Self.fill(map, count: 52_000) { withUnsafeBytes(of: Int64(26_000 - $0 * 7).littleEndian) { Array($0) } }
+        let before = output.text.count
+        #expect(session.execute("print deltas"))
+        let streamed = String(output.text.dropFirst(before))
+        #expect(streamed == (try Self.wholeTable(session, "deltas", selection: .init(), json: false)))
+        #expect(streamed.hasPrefix("    KEY  COUNT\n"), "\(streamed.prefix(100))") // -337993
+    }
+
     @Test func textKeysStreamAsTheWholeTableReads() throws {
         let (session, output, map) = try Self.session("map names count<comm_t> size 70000")
         defer { session.close() }
