@@ -39,15 +39,27 @@ extension KernelMap {
         error.errno == EINVAL || error.errno == EOPNOTSUPP || error.errno == 524 // ENOTSUPP
     }
 
-    /// The map read with bpf_map_lookup_batch, a chunk at a time: `consume` gets the
-    /// chunk's keys and raw values and how many entries it holds. With `buckets`, only
-    /// that share of a hash map is read, and entries of the next buckets may come too
-    /// (a chunk ends at a bucket's end, not at the range's): a caller combining ranges
-    /// must expect a key twice.
+    /// What one bpf_map_lookup_batch call returned.
+    struct BatchChunk {
+        /// `count` keys, then `count` raw values, packed (the arrays may be longer).
+        let keys: [UInt8]
+        let values: [UInt8]
+        let count: Int
+        /// Ranged reads: the bucket the chunk began at, and the one after its last
+        /// (nil for the chunk that reached the map's end).
+        let firstBucket: UInt32?
+        let nextBucket: UInt32?
+    }
+
+    /// The map read with bpf_map_lookup_batch, a chunk at a time. With `buckets`, only
+    /// that share of a hash map is read, and entries of the next buckets may come too (a
+    /// chunk ends at a bucket's end, or the map's, not at the range's): a caller
+    /// combining ranges must expect a key twice.
     @discardableResult
-    func lookUpInBatches(buckets: BucketRange? = nil, _ consume: ([UInt8], [UInt8], Int) -> Void) throws(KernelError) -> BatchEnd {
+    func lookUpInBatches(buckets: BucketRange? = nil, _ consume: (BatchChunk) -> Void) throws(KernelError) -> BatchEnd {
         let fullChunk = min(max(maxEntries, 1), 65536)
-        var chunk = fullChunk
+        // A range starts small, to learn how full its buckets are before it nears its end.
+        var chunk = buckets?.end == nil ? fullChunk : min(fullChunk, 4096)
         let tokenSize = max(keySize, 8)
         var inToken = [UInt8](repeating: 0, count: tokenSize)
         var outToken = [UInt8](repeating: 0, count: tokenSize)
@@ -83,16 +95,16 @@ extension KernelMap {
             if result < 0, result != -ENOENT {
                 try LibBPF.check(result, .readMap, "'\(name)'")
             }
-            consume(keys, values, Int(count))
+            let previous = buckets.map { isFirst ? $0.start : bucket(in: inToken) }
+            let next = result == -ENOENT ? nil : buckets.map { _ in bucket(in: outToken) }
+            consume(BatchChunk(keys: keys, values: values, count: Int(count), firstBucket: previous, nextBucket: next))
             if result == -ENOENT { return .done }
             entriesRead += Int(count)
-            guard let buckets, let end = buckets.end else {
+            guard let buckets, let end = buckets.end, let previous, let next else {
                 isFirst = false
                 swap(&inToken, &outToken)
                 continue
             }
-            let previous = isFirst ? buckets.start : bucket(in: inToken)
-            let next = bucket(in: outToken)
             guard next > previous, next <= bucketCount else { return .tokenNotABucket }
             if next >= end { return .done }
             // Near the range's end, ask for about what its remaining buckets hold, so the

@@ -69,18 +69,14 @@ struct TopScores {
 }
 
 extension KernelMap {
-    /// Hash maps with at least this many buckets are read by several threads for a top N:
-    /// a million-key per-CPU map takes the kernel about 470 ms to walk on one CPU.
-    static let parallelReadBuckets: UInt32 = 1 << 17
-
     /// The `limit` entries whose u64 counters (summed over CPUs) are largest, read in
     /// batches without keeping (or allocating) the others: a top 20 of a million keys
     /// holds 20. A big hash map is read by one thread per CPU, each over its share of
-    /// the buckets.
+    /// the buckets (see readInParallel).
     public func topEntries(limit: Int) throws(KernelError) -> [RawEntry] {
         let tops: [TopScores]
         do {
-            tops = try readTops(limit: limit, parts: readerCount)
+            tops = try readTops(limit: limit)
         } catch let error where Self.lacksBatchLookup(error) {
             var top = TopScores(limit: limit)
             let cpus = counterCopies
@@ -91,44 +87,27 @@ extension KernelMap {
             }
             tops = [top]
         }
+        // Readers of adjacent ranges may both hold a key: merged drops the second.
         return TopScores.merged(tops, limit: limit).map { RawEntry(key: $0.key, value: foldPerCPU($0.raw)) }
     }
 
-    private var readerCount: Int {
-        guard isHash, bucketCount >= Self.parallelReadBuckets else { return 1 }
-        return min(ProcessInfo.processInfo.activeProcessorCount, 8)
-    }
-
-    /// Each reader's winners; one reader of the whole map when `parts` is 1, or when the
+    /// Each reader's winners; one reader of the whole map when it is small, or when the
     /// kernel's batch tokens turn out not to be bucket indexes.
-    private func readTops(limit: Int, parts: Int) throws(KernelError) -> [TopScores] {
-        guard parts > 1 else { return [try readTop(limit: limit, buckets: nil).top] }
-        let share = bucketCount / UInt32(parts)
-        let ranges = (0..<parts).map { part in
-            BucketRange(start: UInt32(part) * share, end: part == parts - 1 ? nil : UInt32(part + 1) * share)
+    private func readTops(limit: Int) throws(KernelError) -> [TopScores] {
+        if let ranges = parallelRanges {
+            let reads = try readInParallel(ranges) { range throws(KernelError) in try readTop(limit: limit, buckets: range) }
+            if reads.allSatisfy({ $0.end == .done }) { return reads.map(\.top) }
         }
-        let lock = NSLock()
-        var results = [Result<(top: TopScores, end: BatchEnd), KernelError>?](repeating: nil, count: parts)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let result = Result { () throws(KernelError) in try readTop(limit: limit, buckets: ranges[part]) }
-            lock.withLock { results[part] = result }
-        }
-        var tops: [TopScores] = []
-        for case let result? in results {
-            let read = try result.get()
-            if read.end == .tokenNotABucket { return [try readTop(limit: limit, buckets: nil).top] }
-            tops.append(read.top)
-        }
-        return tops
+        return [try readTop(limit: limit, buckets: nil).top]
     }
 
     private func readTop(limit: Int, buckets: BucketRange?) throws(KernelError) -> (top: TopScores, end: BatchEnd) {
         var top = TopScores(limit: limit)
         let keySize = keySize, valueSize = lookupValueSize, cpus = counterCopies
-        let end = try lookUpInBatches(buckets: buckets) { keys, values, count in
-            keys.withUnsafeBytes { keyBuffer in
-                values.withUnsafeBytes { valueBuffer in
-                    for index in 0..<count {
+        let end = try lookUpInBatches(buckets: buckets) { chunk in
+            chunk.keys.withUnsafeBytes { keyBuffer in
+                chunk.values.withUnsafeBytes { valueBuffer in
+                    for index in 0..<chunk.count {
                         let raw = UnsafeRawBufferPointer(rebasing: valueBuffer[index * valueSize..<(index + 1) * valueSize])
                         top.offer(score: Self.score(of: raw, cpus: cpus),
                                   key: UnsafeRawBufferPointer(rebasing: keyBuffer[index * keySize..<(index + 1) * keySize]),
@@ -142,10 +121,10 @@ extension KernelMap {
 
     /// How many u64 copies of a counter one lookup returns: one per possible CPU for a
     /// per-CPU map.
-    private var counterCopies: Int { isPerCPU ? Self.possibleCPUs : 1 }
+    var counterCopies: Int { isPerCPU ? Self.possibleCPUs : 1 }
 
     /// A raw value's u64 counter, summed over its `cpus` copies.
-    private static func score(of raw: UnsafeRawBufferPointer, cpus: Int) -> UInt64 {
+    static func score(of raw: UnsafeRawBufferPointer, cpus: Int) -> UInt64 {
         guard raw.count >= 8 else { return 0 }
         var total: UInt64 = 0
         for cpu in 0..<cpus where (cpu + 1) * 8 <= raw.count {

@@ -67,18 +67,18 @@ public final class KernelMap {
 
     /// Every key, and its u64 value summed over CPUs, in two flat arrays: a full print of a
     /// million counters holds 12 bytes each instead of a pair of arrays per entry.
+    /// A big hash map is read by one thread per CPU (see flatCountersInParallel).
     public func flatCounters() throws(KernelError) -> FlatCounters {
+        do {
+            if let counters = try flatCountersInParallel() { return counters }
+        } catch let error where Self.lacksBatchLookup(error) {
+            // Read below, key by key.
+        }
         var counters = FlatCounters(keySize: keySize)
-        let cpus = isPerCPU ? Self.possibleCPUs : 1
+        let cpus = counterCopies
         try visitEntries { key, raw in
             counters.keys.append(contentsOf: key)
-            var total: UInt64 = 0
-            raw.withUnsafeBytes { bytes in
-                for cpu in 0..<cpus where (cpu + 1) * 8 <= bytes.count {
-                    total &+= bytes.loadUnaligned(fromByteOffset: cpu * 8, as: UInt64.self)
-                }
-            }
-            counters.values.append(total)
+            counters.values.append(raw.withUnsafeBytes { Self.score(of: $0, cpus: cpus) })
         }
         return counters
     }
@@ -95,8 +95,9 @@ public final class KernelMap {
 
     private func visitBatched(_ visit: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) throws(KernelError) {
         let keySize = keySize, valueSize = lookupValueSize, isArray = isArray
-        try lookUpInBatches { keys, values, count in
-            for index in 0..<count {
+        try lookUpInBatches { chunk in
+            let (keys, values) = (chunk.keys, chunk.values)
+            for index in 0..<chunk.count {
                 let raw = values[index * valueSize..<(index + 1) * valueSize]
                 // Array slots always exist: an unwritten (all-zero) one is not an entry.
                 if isArray, raw.allSatisfy({ $0 == 0 }) { continue }

@@ -139,9 +139,10 @@ struct CoreSessionTests {
         #expect(fullRows.count == 33, "top 3 then all 30: \(fullRows.count)")
     }
 
-    /// A top N of a hash map of half a million buckets is read by one thread per CPU over
-    /// shares of the buckets: the heavy keys come out exact, each once, among 150,000 others.
-    @Test func topNOfABigMapReadInParallel() throws {
+    /// A hash map of half a million buckets is read by one thread per CPU over shares of
+    /// the buckets: a top N gives the heavy keys exact, each once, among 150,000 others,
+    /// and a full print every key once with its count.
+    @Test func bigMapReadInParallel() throws {
         try Capabilities.requireBPF()
         let leaks = LeakCheck()
         let fd = open("/dev/zero", O_RDONLY)
@@ -154,6 +155,7 @@ struct CoreSessionTests {
         for heavy in 1...5 { for _ in 0..<(heavy * 10) { lseek(fd, off_t(1_000_000 + heavy), SEEK_SET) } }
         shell.send("print offsets top 5")
         shell.send("print offsets top 30")
+        shell.send("print offsets")
         #expect(shell.finish() == 0, "\(shell.errors)")
         #expect(shell.output.contains("""
                 KEY  COUNT
@@ -168,8 +170,12 @@ struct CoreSessionTests {
             let fields = line.split(separator: " ")
             return fields.count == 2 ? Int(fields[0]) : nil
         }
-        #expect(keys.count == 35, "top 5 then top 30: \(keys.count) rows")
-        #expect(Set(keys.suffix(30)).count == 30, "a key shown twice: \(keys.suffix(30))")
+        #expect(keys.count == 35 + 150_005, "top 5, top 30, then all: \(keys.count) rows")
+        #expect(Set(keys.dropFirst(5).prefix(30)).count == 30, "a key shown twice: \(keys.dropFirst(5).prefix(30))")
+        let all = keys.dropFirst(35)
+        #expect(Set(all).count == all.count, "the full print shows a key twice")
+        let counts = shell.output.split(separator: "\n").suffix(150_005).compactMap { Int($0.split(separator: " ").last ?? "") }
+        #expect(counts.reduce(0, +) == 150_000 + 150, "every call counted once")
         #expect(leaks.leftovers(of: shell).isEmpty)
     }
 
