@@ -41,7 +41,8 @@ extension KernelMap {
 
     /// What one bpf_map_lookup_batch call returned.
     struct BatchChunk {
-        /// `count` keys, then `count` raw values, packed (the arrays may be longer).
+        /// The chunk's `count` keys and raw (per-CPU) values, packed; the arrays are reused
+        /// and may be longer.
         let keys: [UInt8]
         let values: [UInt8]
         let count: Int

@@ -19,15 +19,15 @@ extension KernelMap {
 
     /// Runs `read` over each range on a thread of its own; the results in range order,
     /// or the first range's error.
-    func readInParallel<Result>(_ ranges: [BucketRange],
-                                _ read: (BucketRange) throws(KernelError) -> Result) throws(KernelError) -> [Result] {
+    func readInParallel<Part>(_ ranges: [BucketRange],
+                              _ read: (BucketRange) throws(KernelError) -> Part) throws(KernelError) -> [Part] {
         let lock = NSLock()
-        var results = [Swift.Result<Result, KernelError>?](repeating: nil, count: ranges.count)
+        var results = [Result<Part, KernelError>?](repeating: nil, count: ranges.count)
         DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
-            let result = Swift.Result { () throws(KernelError) in try read(ranges[part]) }
+            let result = Result { () throws(KernelError) in try read(ranges[part]) }
             lock.withLock { results[part] = result }
         }
-        var values: [Result] = []
+        var values: [Part] = []
         for result in results {
             guard let result else { continue } // concurrentPerform ran every part
             values.append(try result.get())
