@@ -85,12 +85,12 @@ public struct CacheDirectory {
     /// `bpfsh-PID-XXXXXX` folders of our own whose process no longer exists.
     static func removeScratchOfDeadSessions() {
         let temporary = FileManager.default.temporaryDirectory.path
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("bpfsh-") {
+        for name in DirectoryScan.names(in: temporary, withPrefix: "bpfsh-") ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count == 3, parts[2].count == 6, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
             let path = temporary + "/" + name
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid(),
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid(),
                   kill(pid, 0) != 0, errno == ESRCH else { continue }
             try? FileManager.default.removeItem(atPath: path)
         }

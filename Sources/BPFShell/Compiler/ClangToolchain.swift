@@ -32,8 +32,10 @@ public struct ClangToolchain: Sendable {
         }
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         var candidates: [(version: Int, path: String)] = []
+        var listed = Set<DirectoryScan.Identity>() // a directory on PATH twice, or /bin beside /usr/bin: once
         for directory in directories {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            guard let info = DirectoryScan.status(of: directory), listed.insert(DirectoryScan.Identity(info)).inserted,
+                  let names = DirectoryScan.names(in: directory, withPrefix: "clang") else { continue }
             for name in names where name == "clang" || name.hasPrefix("clang-") {
                 let suffix = name.dropFirst("clang".count).dropFirst()
                 let version = suffix.isEmpty ? 0 : (Int(suffix) ?? -1)
@@ -59,10 +61,9 @@ public struct ClangToolchain: Sendable {
 
     static func identity(of path: String) -> String {
         let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
-        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
-        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(path)|\(resolved)|\(size)|\(Int(modified))"
+        // stat(2) follows every link to the compiler itself.
+        let info = DirectoryScan.status(of: path)
+        return "\(path)|\(resolved)|\(info.map { Int($0.st_size) } ?? 0)|\(info.map { Int($0.st_mtim.tv_sec) } ?? 0)"
     }
 
     /// Flags shared by the precompiled header and every unit: they must match exactly.
