@@ -85,7 +85,7 @@ public struct CacheDirectory {
     /// `bpfsh-PID-XXXXXX` folders of our own whose process no longer exists.
     static func removeScratchOfDeadSessions() {
         let temporary = FileManager.default.temporaryDirectory.path
-        for name in DirectoryScan.names(in: temporary, withPrefix: "bpfsh-") ?? [] {
+        for name in FileSystemLookup.names(in: temporary, withPrefix: "bpfsh-") ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count == 3, parts[2].count == 6, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
             let path = temporary + "/" + name

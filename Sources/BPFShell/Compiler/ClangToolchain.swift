@@ -32,10 +32,10 @@ public struct ClangToolchain: Sendable {
         }
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         var candidates: [(version: Int, path: String)] = []
-        var listed = Set<DirectoryScan.Identity>() // a directory on PATH twice, or /bin beside /usr/bin: once
+        var listed = Set<FileSystemLookup.Identity>() // a directory on PATH twice, or /bin beside /usr/bin: once
         for directory in directories {
-            guard let info = DirectoryScan.status(of: directory), listed.insert(DirectoryScan.Identity(info)).inserted,
-                  let names = DirectoryScan.names(in: directory, withPrefix: "clang") else { continue }
+            guard let info = FileSystemLookup.status(of: directory), listed.insert(FileSystemLookup.Identity(info)).inserted,
+                  let names = FileSystemLookup.names(in: directory, withPrefix: "clang") else { continue }
             for name in names where name == "clang" || name.hasPrefix("clang-") {
                 let suffix = name.dropFirst("clang".count).dropFirst()
                 let version = suffix.isEmpty ? 0 : (Int(suffix) ?? -1)
@@ -62,7 +62,7 @@ public struct ClangToolchain: Sendable {
     static func identity(of path: String) -> String {
         let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
         // stat(2) follows every link to the compiler itself.
-        let info = DirectoryScan.status(of: path)
+        let info = FileSystemLookup.status(of: path)
         return "\(path)|\(resolved)|\(info.map { Int($0.st_size) } ?? 0)|\(info.map { Int($0.st_mtim.tv_sec) } ?? 0)"
     }
 

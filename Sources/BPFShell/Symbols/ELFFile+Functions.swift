@@ -130,8 +130,7 @@ final class ELFFunctionCache {
     private var tables: [String: (stamp: String, functions: [ELFFunction])] = [:]
 
     func functions(of file: ELFFile, at path: String) -> [ELFFunction] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)@\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        let stamp = FileSystemLookup.stamp(of: path)
         if let cached = tables[path], cached.stamp == stamp { return cached.functions }
         let functions = file.functions()
         tables[path] = (stamp, functions)

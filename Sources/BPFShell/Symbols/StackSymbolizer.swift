@@ -128,8 +128,7 @@ final class BinarySymbolCache {
     private let loader = DebugSymbols()
 
     func table(forFileAt path: String) -> ELFSymbolTable? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)@\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        let stamp = FileSystemLookup.stamp(of: path)
         if let cached = tables[path], cached.stamp == stamp { return cached.table }
         let table = loader.table(forFileAt: path)
         tables[path] = (stamp, table)

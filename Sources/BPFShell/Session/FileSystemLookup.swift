@@ -1,11 +1,11 @@
 import Foundation
 
-/// Looks in directories the start-up path searches (PATH for clang, the temporary
-/// directory for dead sessions' scratch folders) with readdir(3) and stat(2):
-/// /usr/bin and /tmp hold thousands of names, and Foundation's listing made a String
-/// for each (2–3 ms a directory, before the first probe could compile), while its
-/// attributes asked /etc/passwd and /etc/group for owner names nobody read.
-enum DirectoryScan {
+/// Directories and files looked at with readdir(3) and stat(2), not Foundation: the
+/// start-up path searches PATH for clang and the temporary directory for dead sessions'
+/// scratch folders, and /usr/bin and /tmp hold thousands of names, for each of which
+/// Foundation's listing made a String (2–3 ms a directory, before the first probe could
+/// compile); its attributes also asked /etc/passwd and /etc/group for owner names.
+enum FileSystemLookup {
     /// The names in `path` that start with `prefix`; nil when it cannot be read.
     static func names(in path: String, withPrefix prefix: String) -> [String]? {
         guard let directory = opendir(path) else { return nil }
@@ -27,6 +27,13 @@ enum DirectoryScan {
     static func status(of path: String) -> stat? {
         var info = stat()
         return stat(path, &info) == 0 ? info : nil
+    }
+
+    /// Size and modification time: a file rewritten since (a rebuilt binary) stamps
+    /// differently; "missing" when it cannot be read.
+    static func stamp(of path: String) -> String {
+        guard let info = status(of: path) else { return "missing" }
+        return "\(info.st_size)@\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
     /// Identifies a directory across the names it has (/bin is /usr/bin on merged-/usr systems).
