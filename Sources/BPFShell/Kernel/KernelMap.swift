@@ -246,12 +246,17 @@ public final class KernelMap {
     /// A second owner of the same kernel map (its own fd, the same fold): it keeps
     /// reading after this one is closed, and the map lives until both are.
     public func duplicate() throws(KernelError) -> KernelMap {
-        // Close-on-exec like libbpf's own fds: clang and traced workloads must not inherit it.
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        try LibBPF.checkSystemCall(copy, .readMap, "'\(name)'")
-        let twin = try KernelMap(adopting: copy, name: name)
+        let twin = try KernelMap.adoptingDuplicate(of: fd, name: name, operation: .readMap)
         twin.fold = fold
         return twin
+    }
+
+    /// Owns a duplicate of `fd`, a map descriptor someone else keeps (libbpf's object,
+    /// another KernelMap). Close-on-exec like libbpf's own fds: clang and traced
+    /// workloads must not inherit it.
+    static func adoptingDuplicate(of fd: Int32, name: String, operation: KernelError.Operation) throws(KernelError) -> KernelMap {
+        let copy = try LibBPF.checkSystemCall(fcntl(fd, F_DUPFD_CLOEXEC, 0), operation, "'\(name)'")
+        return try KernelMap(adopting: copy, name: name)
     }
 
     public func close() {

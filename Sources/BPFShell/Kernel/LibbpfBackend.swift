@@ -52,9 +52,7 @@ public final class LibbpfBackend: TracingBackend {
         guard let fd = object.mapFD(named: name), let types = object.mapTypes(named: name) else {
             throw KernelError.noSuchMap(name)
         }
-        // Close-on-exec like libbpf's own fds: clang and traced workloads must not inherit it.
-        let copy = try LibBPF.checkSystemCall(fcntl(fd, F_DUPFD_CLOEXEC, 0), .createMap, "'\(name)'")
-        let kernelMap = try KernelMap(adopting: copy, name: name)
+        let kernelMap = try KernelMap.adoptingDuplicate(of: fd, name: name, operation: .createMap)
         kernelMap.fold = fold
         let map = LibbpfMap(kernelMap: kernelMap, id: id)
         maps.append(map)

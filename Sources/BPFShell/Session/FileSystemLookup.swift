@@ -47,3 +47,17 @@ enum FileSystemLookup {
         }
     }
 }
+
+/// Values made from a file (its symbols, its functions), kept by path while its stamp
+/// (size and modification time) stays the same: a rebuilt binary is read again.
+final class FileVersionCache<Value> {
+    private var entries: [String: (stamp: String, value: Value)] = [:]
+
+    func value(forFileAt path: String, make: () -> Value) -> Value {
+        let stamp = FileSystemLookup.stamp(of: path)
+        if let cached = entries[path], cached.stamp == stamp { return cached.value }
+        let value = make()
+        entries[path] = (stamp, value)
+        return value
+    }
+}

@@ -127,13 +127,9 @@ extension ELFFile {
 /// Function tables of the binaries probes name, read once per file version: a session
 /// attaching many uprobes in libc reads its thousands of symbols once, not per probe.
 final class ELFFunctionCache {
-    private var tables: [String: (stamp: String, functions: [ELFFunction])] = [:]
+    private let tables = FileVersionCache<[ELFFunction]>()
 
     func functions(of file: ELFFile, at path: String) -> [ELFFunction] {
-        let stamp = FileSystemLookup.stamp(of: path)
-        if let cached = tables[path], cached.stamp == stamp { return cached.functions }
-        let functions = file.functions()
-        tables[path] = (stamp, functions)
-        return functions
+        tables.value(forFileAt: path) { file.functions() }
     }
 }

@@ -124,14 +124,10 @@ final class StackSymbolizer: StackResolver {
 /// Symbol tables of the binaries user stacks run through, read once per file version
 /// for the whole session (libc's debug symbols are tens of thousands).
 final class BinarySymbolCache {
-    private var tables: [String: (stamp: String, table: ELFSymbolTable?)] = [:]
+    private let tables = FileVersionCache<ELFSymbolTable?>()
     private let loader = DebugSymbols()
 
     func table(forFileAt path: String) -> ELFSymbolTable? {
-        let stamp = FileSystemLookup.stamp(of: path)
-        if let cached = tables[path], cached.stamp == stamp { return cached.table }
-        let table = loader.table(forFileAt: path)
-        tables[path] = (stamp, table)
-        return table
+        tables.value(forFileAt: path) { loader.table(forFileAt: path) }
     }
 }
